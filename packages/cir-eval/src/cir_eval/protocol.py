@@ -1,0 +1,82 @@
+"""The encoder protocol: the one interface through which cir-eval meets any model.
+
+cir-eval knows nothing about architectures. A model is evaluated when it offers two methods
+and (optionally) declares how its embeddings are compared:
+
+- ``encode_gallery(images) -> Tensor[N, D]``: one embedding per gallery image;
+- ``encode_query(images, texts) -> Tensor[N, D]``: one embedding per (reference image, condition
+  text) pair; a category condition ("Bags") is passed as text too;
+- ``similarity``: ``"cosine"`` (the default when the attribute is absent: embeddings are
+  L2-normalised by cir-eval before ranking), ``"dot"`` (raw inner product), or a callable
+  ``(queries[Q, D], gallery[G, D]) -> scores[Q, G]`` where higher means more similar. A hyperbolic
+  model declares its own callable (negative Lorentz distance, or the Lorentzian inner product that
+  ranks identically), so cir-eval never re-implements manifold math.
+
+``images`` is a list of RGB ``PIL.Image.Image``. An encoder that exposes ``preprocess`` (a
+callable ``PIL.Image -> Tensor[C, H, W]``) receives instead a stacked ``Tensor[B, C, H, W]``
+already transformed in cir-eval's parallel decoding workers. ``texts`` is a list of ``str`` of the
+same length as ``images``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, Union, runtime_checkable
+
+import torch
+
+ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Similarity = Union[str, ScoreFn]
+
+SIMILARITY_NAMES = ("cosine", "dot")
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What a model must offer to be evaluated (see the module docstring)."""
+
+    def encode_gallery(self, images: Sequence[Any] | torch.Tensor) -> torch.Tensor: ...
+
+    def encode_query(self, images: Sequence[Any] | torch.Tensor, texts: Sequence[str]) -> torch.Tensor: ...
+
+
+def get_similarity(encoder: object) -> Similarity:
+    """Return the encoder's declared similarity (``"cosine"`` when it declares none)."""
+    similarity = getattr(encoder, "similarity", "cosine")
+    if isinstance(similarity, str):
+        if similarity not in SIMILARITY_NAMES:
+            raise ValueError(f"unknown similarity {similarity!r}; expected one of {SIMILARITY_NAMES} or a callable")
+        return similarity
+    if callable(similarity):
+        return similarity
+    raise TypeError(f"encoder.similarity must be a name or a callable, got {type(similarity).__name__}")
+
+
+def prepare_embeddings(embeddings: torch.Tensor, similarity: Similarity) -> torch.Tensor:
+    """Return embeddings as float32, L2-normalised when the similarity is cosine (ranking-ready)."""
+    embeddings = embeddings.detach().float()
+    if similarity == "cosine":
+        return torch.nn.functional.normalize(embeddings, dim=-1)
+    return embeddings
+
+
+def score(queries: torch.Tensor, gallery: torch.Tensor, similarity: Similarity) -> torch.Tensor:
+    """Return the score matrix [Q, G] (higher is more similar) of prepared embeddings."""
+    if isinstance(similarity, str):
+        return queries @ gallery.T
+    return similarity(queries, gallery)
+
+
+def describe_similarity(similarity: Similarity) -> str:
+    """Return a printable name for a similarity (the callable's qualified name for custom ones)."""
+    if isinstance(similarity, str):
+        return similarity
+    return getattr(similarity, "__qualname__", type(similarity).__name__)
+
+
+def encoder_input(encoder: object, images: Sequence[Any]) -> Sequence[Any] | torch.Tensor:
+    """Return what ``encode_*`` receives: the PIL list, or a stacked tensor if the encoder has ``preprocess``."""
+    preprocess = getattr(encoder, "preprocess", None)
+    if preprocess is None:
+        return list(images)
+    return torch.stack([preprocess(image) for image in images])
