@@ -47,8 +47,10 @@ _expose_pyenv_pythons()
 
 def _sync(session: nox.Session, *args: str) -> None:
     """Install workspace members into the session's venv exactly as uv.lock pins them."""
+    # uv caches a built workspace member by its pyproject alone: rebuild them so sources are never stale.
+    fresh = [arg for name in PACKAGES for arg in ("--reinstall-package", name)]
     session.run_install(
-        "uv", "sync", "--frozen", "--active", "--no-default-groups", *args,
+        "uv", "sync", "--frozen", "--active", "--no-default-groups", *fresh, *args,
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
 
