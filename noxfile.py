@@ -97,6 +97,7 @@ def wheels(session: nox.Session) -> None:
     (wheel,) = dist.glob("cir_eval-*.whl")
     session.run("uv", "pip", "install", "--python", python, str(wheel), external=True)
     session.run(python, "-c", _ALONE_CHECK.format(forbidden=FORBIDDEN_BESIDE_CIR_EVAL), external=True)
+    session.run(str(lone / "bin" / "cir-eval"), "list", external=True)
 
 
 _ALONE_CHECK = """
@@ -104,6 +105,8 @@ import importlib.util
 import cir_eval
 missing = [m for m in {forbidden} if importlib.util.find_spec(m) is not None]
 assert not missing, f"installed beside a lone cir-eval: {{missing}}"
+from cir_eval import list_encoders
+assert list_encoders() == [], f"encoders listed without cir-models: {{list_encoders()}}"
 print("cir-eval", cir_eval.__version__, "imports alone; absent:", ", ".join({forbidden}))
 """
 

@@ -67,6 +67,12 @@ def test_entry_points_match_the_registry():
         assert callable(factory), target
 
 
+def test_cir_eval_lists_every_encoder_once_cir_models_is_installed():
+    import cir_eval
+
+    assert set(cir_eval.list_encoders()) >= set(list_encoders())
+
+
 def test_entry_point_factory_returns_a_working_encoder(images):
     from cir_eval import load_encoder
 

@@ -16,17 +16,28 @@ and (optionally) declares how its embeddings are compared:
 callable ``PIL.Image -> Tensor[C, H, W]``) receives instead a stacked ``Tensor[B, C, H, W]``
 already transformed in cir-eval's parallel decoding workers. ``texts`` is a list of ``str`` of the
 same length as ``images``.
+
+Two optional methods serve the zero-shot benchmarks (image classification, image–text retrieval,
+``specs/hyperbolic.md`` §7.1–7.2), which compare ``encode_gallery`` images with plain texts:
+
+- ``encode_text(texts) -> Tensor[N, D]``: one embedding per text, in the gallery's space, scored
+  with the same ``similarity``;
+- ``ensemble_text(prompt_features[P, D]) -> Tensor[D]``: one class embedding from the
+  ``encode_text`` outputs of its P prompts. Without it cir-eval ensembles as CLIP does for cosine
+  (normalise, average, normalise) and averages for ``"dot"``; a model with a callable similarity
+  must define it when a class has several prompts (MERU averages in the tangent space at the
+  origin before lifting, so it maps the points back with log0, averages, and lifts with exp0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-Similarity = Union[str, ScoreFn]
+Similarity = str | ScoreFn
 
 SIMILARITY_NAMES = ("cosine", "dot")
 
@@ -38,6 +49,13 @@ class Encoder(Protocol):
     def encode_gallery(self, images: Sequence[Any] | torch.Tensor) -> torch.Tensor: ...
 
     def encode_query(self, images: Sequence[Any] | torch.Tensor, texts: Sequence[str]) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class TextEncoder(Encoder, Protocol):
+    """An encoder that also embeds plain texts (needed by the zero-shot benchmarks)."""
+
+    def encode_text(self, texts: Sequence[str]) -> torch.Tensor: ...
 
 
 def get_similarity(encoder: object) -> Similarity:
