@@ -104,7 +104,7 @@ def _query(rng: np.random.Generator, config: WorldConfig) -> tuple[Predicate, tu
         "value": value,
         "context": context,
     }
-    banned = {concept.shape} | ({value} if aspect == "addition" else set())
+    banned = {concept.shape} | ({value} if aspect == "addition" and value is not None else set())
     extra = int(rng.integers(1, max(2, config.max_objects)))
     return predicate, (context, [concept, *_others(rng, extra, banned)])
 

@@ -257,7 +257,8 @@ def export_genecis(settings: ExportSettings) -> Path:
             root / "change_attribute.json", _attribute_templates(writer, "change_attribute", change_attribute_looks)
         ),
     ]
-    focus, change = [], []
+    focus: list[dict[str, Any]] = []
+    change: list[dict[str, Any]] = []
     for i in range(settings.queries):
         rng = scene_rng(settings.seed, i, "genecis/object_reference")
         reference = _reference_scene(rng, settings)
