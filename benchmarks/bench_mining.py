@@ -1,16 +1,19 @@
 """Mining speed: cir_data.mining (numpy CSR/CDF tables, O(1) draws) vs the direct per-draw algorithm.
 
 Both mine the same seeds from the same synthetic CC3M-like relations (Zipf-distributed subjects and
-objects) with a concreteness filter, and must return identical triplets.
-Run: PYTHONPATH=packages/cir-data/src python benchmarks/bench_mining.py [n_images] [n_seeds]
+objects) with a concreteness filter, and must return identical triplets (checked every run). The
+direct implementation is slow, so it mines ``--seeds / 50`` seeds; rates are triplets/s.
+
+    PYTHONPATH=packages/cir-data/src /work/devenv/bin/python benchmarks/bench_mining.py --runs 5
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
+from benchcommon import median, print_report
 from cir_data.mining import RelationMiner, RelationRows
 from cir_data.mining_reference import ReferenceMiner
 
@@ -29,12 +32,21 @@ def synthetic_records(n_images: int, n_subjects: int = 3000, n_objects: int = 30
     return records
 
 
-def main(n_images: int, n_seeds: int) -> None:
-    records = synthetic_records(n_images)
-    rng = np.random.default_rng(1)
-    words = {f"s{i}" for i in range(3000)} | {f"o{i}" for i in range(3000)}
-    # About half of the words are highly concrete, as nouns in CC3M captions tend to be.
-    lexicon = {w: float(rng.choice([4.9, 5.0, 4.2, 3.1])) for w in sorted(words)}
+def synthetic_lexicon(n_words: int = 3000, seed: int = 1) -> dict[str, float]:
+    """About half of the words highly concrete, as nouns in CC3M captions tend to be."""
+    rng = np.random.default_rng(seed)
+    words = {f"s{i}" for i in range(n_words)} | {f"o{i}" for i in range(n_words)}
+    return {w: float(rng.choice([4.9, 5.0, 4.2, 3.1])) for w in sorted(words)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each miner (median reported)")
+    parser.add_argument("--images", type=int, default=200_000, help="graph records (0-3 relations each)")
+    parser.add_argument("--seeds", type=int, default=20_000, help="triplets mined by cir_data.mining per run")
+    args = parser.parse_args()
+    records = synthetic_records(args.images)
+    lexicon = synthetic_lexicon()
     start = time.perf_counter()
     fast = RelationMiner(RelationRows.from_records(records), concreteness=lexicon)
     build_fast = time.perf_counter() - start
@@ -42,22 +54,32 @@ def main(n_images: int, n_seeds: int) -> None:
     slow = ReferenceMiner(records, concreteness=lexicon)
     build_slow = time.perf_counter() - start
 
-    start = time.perf_counter()
-    table = fast.mine(range(n_seeds))
-    fast_s = time.perf_counter() - start
-    n_slow = max(20, n_seeds // 50)
-    start = time.perf_counter()
-    reference = [slow.mine_seed(s) for s in range(n_slow)]
-    slow_s = time.perf_counter() - start
-    ours = list(zip(table["reference_row"], table["target_row"], table["distractor_row"], strict=True))[:n_slow]
-    assert ours == reference, "fast and direct mining disagree"
+    n_fast, n_slow = args.seeds, max(20, args.seeds // 50)
+    fast_rates, slow_rates = [], []
+    for run in range(args.runs):
+        seeds = range(run * n_fast, (run + 1) * n_fast)  # new seeds each run: no warm caches of triplets
+        start = time.perf_counter()
+        table = fast.mine(seeds)
+        fast_rates.append(n_fast / (time.perf_counter() - start))
+        start = time.perf_counter()
+        reference = [slow.mine_seed(s) for s in seeds[:n_slow]]
+        slow_rates.append(n_slow / (time.perf_counter() - start))
+        ours = list(zip(table["reference_row"], table["target_row"], table["distractor_row"], strict=True))
+        assert ours[:n_slow] == reference, "fast and direct mining disagree"
 
-    print(f"relation rows: {len(fast.rows)}, candidate subjects: {len(fast.candidates)}")
-    print(f"build: ours {build_fast:.2f}s, direct {build_slow:.2f}s")
-    print(f"cir_data.mining : {n_seeds / fast_s:10.0f} triplets/s ({n_seeds} seeds)")
-    print(f"direct per-draw : {n_slow / slow_s:10.1f} triplets/s ({n_slow} seeds, identical triplets)")
-    print(f"speed-up        : {(n_seeds / fast_s) / (n_slow / slow_s):10.0f}x")
+    fast_rate, slow_rate = median(fast_rates), median(slow_rates)
+    print_report(
+        f"Mining: {args.images} graph records, {len(fast.rows)} relation rows, {len(fast.candidates)} candidate "
+        f"subjects, concreteness filter on; median of {args.runs} runs (identical triplets checked each run)",
+        ["miner", "triplets/s (median)", "runs (triplets/s)", "build (s)", "ratio to direct"],
+        [
+            [f"cir_data.mining ({n_fast} seeds/run)", f"{fast_rate:.0f}", ", ".join(f"{r:.0f}" for r in fast_rates),
+             f"{build_fast:.2f}", f"**{fast_rate / slow_rate:.0f}×**"],
+            [f"direct per-draw (reference, {n_slow} seeds/run)", f"{slow_rate:.1f}",
+             ", ".join(f"{r:.1f}" for r in slow_rates), f"{build_slow:.2f}", "1×"],
+        ],
+    )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200_000, int(sys.argv[2]) if len(sys.argv) > 2 else 20_000)
+    main()

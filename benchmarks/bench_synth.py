@@ -2,18 +2,22 @@
 
 Each figure is the median of several runs. Generation is timed in one process and with a worker pool (spawn
 start-up included); shard writing is timed on pre-rendered items, so it measures tar + JSON alone.
-Run: PYTHONPATH=packages/cir-data/src python benchmarks/bench_synth.py [n_images] [runs] [processes]
+There is no external reference implementation, so the rows are absolute rates; the ratio column is
+relative to one-process 64 px generation measured in the same run.
+
+    PYTHONPATH=packages/cir-data/src /work/devenv/bin/python benchmarks/bench_synth.py --runs 5
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 
+from benchcommon import print_report
 from cir_data.synth.training_shards import write_shards
 from cir_data.synth.world import iter_items, make_item
 
@@ -43,7 +47,6 @@ def main(n_images: int, runs: int, processes: int) -> None:
             stream = iter_items(0, range(n_images), 64, processes=processes)
             return write_shards(stream, out, n_images, 0, samples_per_shard=1000, progress=False).count
 
-    print(f"{n_images} images per run, median of {runs} runs, {os.cpu_count()} CPUs")
     cases = [
         ("generate 64 px, 1 process", generate(64, 1)),
         (f"generate 64 px, {processes} processes", generate(64, processes)),
@@ -51,11 +54,23 @@ def main(n_images: int, runs: int, processes: int) -> None:
         ("write shards (pre-rendered)", write),
         (f"render + write shards, {processes} processes", end_to_end),
     ]
+    rows, base = [], None
     for name, work in cases:
         median, rates = median_rate(work, runs)
-        print(f"{name:40s} {median:9.0f} img/s   (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+        base = base or median
+        rows.append([name, f"{median:,.0f}", ", ".join(f"{r:.0f}" for r in rates), f"{median / base:.2f}×"])
+        print(f"{name}: {median:.0f} img/s", flush=True)
+    print_report(
+        f"Synthetic world: {n_images} images per run, median of {runs} runs",
+        ["case", "images/s (median)", "runs (images/s)", "relative to 64 px, 1 process"],
+        rows,
+    )
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]]
-    main(*(args + [2000, 5, os.cpu_count() or 1][len(args) :]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each case (median reported)")
+    parser.add_argument("--images", type=int, default=1000, help="images per run")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="worker processes of the pool cases")
+    args = parser.parse_args()
+    main(args.images, args.runs, args.processes)

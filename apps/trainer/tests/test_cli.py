@@ -1,8 +1,13 @@
-"""Smoke tests of the `cir-train` entry point."""
+"""The `cir-train` command: help, a recipe run with overrides, and a reduced default run end to end."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+import yaml
+from cir_data.synth import iter_items, write_shards
 from cir_trainer.cli import main
 
 
@@ -11,10 +16,52 @@ def test_help_describes_the_default_run(capsys: pytest.CaptureFixture[str]) -> N
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert "synthetic world" in out
-    assert "baselines" in out
+    for words in ("synthetic world", "baselines", "Combiner", "STAGE.KEY=VALUE", "cir-tiny"):
+        assert words in out
 
 
-def test_run_refuses_until_the_trainer_exists(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
-    assert "issue #8" in capsys.readouterr().err
+def test_a_bad_default_run_override_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lr=1"]) == 2
+    assert "STAGE.KEY=VALUE" in capsys.readouterr().err
+
+
+def test_clip_recipe_with_overrides(tmp_path: Path) -> None:
+    write_shards(iter_items(0, range(24)), tmp_path / "shards", total=24, seed=0, progress=False)
+    run_dir = tmp_path / "run"
+    argv = ["clip", "optim.lr=3e-4", "max_steps=3", "data.micro_batch_size=8", f"data.root={tmp_path / 'shards'}",
+            f"run_dir={run_dir}", "logging.tensorboard=false", "--no-progress"]
+    assert main(argv) == 0
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert config["optim"]["lr"] == 3e-4 and config["max_steps"] == 3
+    steps = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    assert (run_dir / "checkpoints" / "step_00000003" / "model.safetensors").is_file()
+    assert (run_dir / "backbone.safetensors").is_file()  # exported for cir_models' pretrained=
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #8: the Combiner on frozen cir-tiny features does not learn yet (loss stays at ln(batch)); "
+    "remove this mark once the default run beats the baselines",
+)
+def test_reduced_default_run_beats_the_baselines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CIR_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    argv = [f"out={out}", *REDUCED, "--no-progress"]
+    assert main(argv) == 0
+    table = json.loads((out / "results" / "table.json").read_text())
+    best_baseline = max(table[name]["average"] for name in ("image_only", "text_only", "image_plus_text"))
+    assert table["combiner"]["average"] >= best_baseline + 5.0, table
+    assert (out / "results" / "genecis_average_combiner.json").is_file()
+    assert "| combiner |" in capsys.readouterr().out
+    # a second run with the same settings reuses every stage: no new folders, no new checkpoints, same table
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("step_*"))
+    assert main(argv) == 0
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("step_*")) == before
+    assert json.loads((out / "results" / "table.json").read_text()) == table
+
+
+REDUCED = ["world.images=2000", "world.queries=100", "clip.max_steps=150", "combiner.max_steps=500"]
