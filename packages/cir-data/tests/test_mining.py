@@ -186,3 +186,39 @@ def test_cli_parse_then_mine(tmp_path: Path) -> None:
     assert table["seed"] == list(range(20))
     assert all(c.startswith("sleeping on ") for c in table["condition"])
     assert all(r != t for r, t in zip(table["reference_key"], table["target_key"], strict=True))
+
+
+def test_rows_from_a_one_pass_generator_equal_rows_from_a_list(records) -> None:
+    streamed = RelationRows.from_records(dict(r) for r in records)
+    listed = RelationRows.from_records(records)
+    for column in ("image", "subject", "relation", "object"):
+        assert np.array_equal(getattr(streamed, column), getattr(listed, column))
+    for vocabulary in ("image_keys", "subjects", "relations", "objects"):
+        assert getattr(streamed, vocabulary) == getattr(listed, vocabulary)
+
+
+def test_cli_mine_streams_records_and_matches_mining_a_list(records, tmp_path: Path) -> None:
+    """``cir-data mine`` (records streamed from the shards) gives the triplets of mining the records as a list."""
+    import json
+
+    from cir_data.cli import main
+    from cir_data.graph_files import graph_shard_path
+
+    graphs = tmp_path / "graphs"
+    graphs.mkdir()
+    half = len(records) // 2
+    for index, part in enumerate((records[:half], records[half:])):
+        lines = [json.dumps({**r, "caption": "unused", "entities": []}) for r in part]
+        graph_shard_path(graphs, index, 2).write_text("\n".join(lines) + "\n")
+    lexicon_path = tmp_path / "brysbaert.tsv"
+    lexicon_lines = ["Word\tBigram\tConc.M\tConc.SD"] + [f"{w}\t0\t{s}\t1.0" for w, s in LEXICON.items()]
+    lexicon_path.write_text("\n".join(lexicon_lines) + "\n")
+    assert main(["mine", str(graphs), str(tmp_path / "cli"), "--num-samples", "60", "--num-shards", "3",
+                 "--concreteness", str(lexicon_path), "--no-progress"]) == 0
+    from_cli = pq.read_table(tmp_path / "cli" / "triplets.parquet").to_pydict()
+
+    miner = RelationMiner(RelationRows.from_records(list(records)), concreteness=load_concreteness(lexicon_path))
+    mine_shards(miner, tmp_path / "list", num_samples=60, num_shards=3, progress=False)
+    from_list = pq.read_table(combine_shards(tmp_path / "list", tmp_path / "list.parquet")).to_pydict()
+    assert from_cli == from_list
+    assert from_cli["seed"] == list(range(60)) and len(set(from_cli["reference_key"])) > 5

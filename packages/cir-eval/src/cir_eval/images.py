@@ -6,16 +6,17 @@ each distinct key once. Paths from annotations never leave the data root.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from PIL import Image
 
 from cir_eval.errors import BenchmarkDataError
 
-__all__ = ["ImageRef", "file_image", "genecis_crop_box", "pad_to_square", "resolve_inside"]
+__all__ = ["ImageRef", "file_image", "forget_resolved_paths", "genecis_crop_box", "pad_to_square", "resolve_inside"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,36 @@ class ImageRef:
 
 
 def resolve_inside(root: Path, relative: str, origin: str) -> Path:
-    """Return ``root / relative`` resolved, refusing a path that escapes ``root`` (``..``, absolute)."""
-    root = root.resolve()
-    path = (root / relative).resolve()
-    if path != root and root not in path.parents:
-        raise BenchmarkDataError(f"{origin}: image path {relative!r} points outside the data root {root}")
+    """Return ``root / relative`` resolved, refusing a path that escapes ``root`` (``..``, absolute, symlink).
+
+    Annotation files name the same images many times (GeneCIS: ~20 references per image), and
+    ``Path.resolve`` costs an ``lstat`` per path component, so each root and each (root, path) pair is
+    resolved once per process and remembered: a symlink changed after its first use is not seen again.
+    """
+    resolved_root = _resolved_root(root, "" if root.is_absolute() else os.getcwd())
+    path = _resolved_under(resolved_root, relative)
+    if path is None:
+        raise BenchmarkDataError(f"{origin}: image path {relative!r} points outside the data root {resolved_root}")
     return path
+
+
+def forget_resolved_paths() -> None:
+    """Drop the remembered root and path resolutions (after moving files or symlinks in a long-lived process)."""
+    _resolved_root.cache_clear()
+    _resolved_under.cache_clear()
+
+
+@lru_cache(maxsize=1024)
+def _resolved_root(root: Path, cwd: str) -> Path:
+    """The data root with symlinks resolved; a relative root is keyed by the working directory too."""
+    return Path(cwd, root).resolve()
+
+
+@lru_cache(maxsize=1 << 20)
+def _resolved_under(root: Path, relative: str) -> Path | None:
+    """``root / relative`` resolved, or None when it lands outside the (already resolved) ``root``."""
+    path = (root / relative).resolve()
+    return path if path == root or root in path.parents else None
 
 
 def pad_to_square(image: Image.Image, fill: int = 0) -> Image.Image:

@@ -31,11 +31,22 @@ def full_topk(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def _chunk_topk(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact top-k of one block under the tie rule: ``torch.topk``, with a stable sort for boundary ties."""
-    values, indices = scores.topk(k, dim=1)
+    """Exact top-k of one block under the tie rule, reading the block once with ``torch.topk(k + 1)``.
+
+    The k-th and (k+1)-th values are equal exactly when items tied at the boundary could be left out in
+    favour of a larger index; only those rows are fully sorted. ``topk`` ranks NaN above every number, so
+    a NaN anywhere in a row shows up among its top values (checked there, not on the whole block).
+    """
+    fetch = min(k + 1, scores.shape[1])
+    values, indices = scores.topk(fetch, dim=1)
+    if torch.isnan(values).any():
+        raise ValueError("the similarity produced NaN scores")
+    if fetch > k:
+        tied = (values[:, k] == values[:, k - 1]).nonzero().flatten()
+        values, indices = values[:, :k], indices[:, :k]
+    else:
+        tied = values.new_empty(0, dtype=torch.long)
     values, indices = sort_by_score(values, indices)
-    boundary = values[:, -1:]
-    tied = ((scores >= boundary).sum(dim=1) > k).nonzero().flatten()
     if tied.numel():
         tied_values, tied_indices = full_topk(scores[tied], k)
         values[tied] = tied_values
@@ -44,8 +55,9 @@ def _chunk_topk(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tenso
 
 
 def _block_scores(queries: torch.Tensor, gallery: torch.Tensor, similarity: Similarity, half: bool) -> torch.Tensor:
+    """One block of scores: fp16 for named similarities when ``half`` (its top-k is widened to fp32 after)."""
     if half and isinstance(similarity, str):
-        return (queries.half() @ gallery.half().T).float()
+        return queries.half() @ gallery.half().T
     return score(queries, gallery, similarity).float()
 
 
@@ -91,10 +103,9 @@ def topk(
         for g_start in range(0, num_gallery, gallery_chunk):
             g = gallery[g_start : g_start + gallery_chunk].to(device)
             block = _block_scores(q, g, similarity, half)
-            if torch.isnan(block).any():
-                raise ValueError("the similarity produced NaN scores")
             s, i = _chunk_topk(block, min(fetch, block.shape[1]))
-            i = i + g_start
+            del block  # freed before the next block is computed: one block alive at a time
+            s, i = s.float(), i + g_start
             if best_s is None or best_i is None:
                 best_s, best_i = s, i
             else:
