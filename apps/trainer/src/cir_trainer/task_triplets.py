@@ -38,7 +38,7 @@ FOLDERS = {"coco": "val2017", "vg": "VG_100K_all"}
 class TaskTripletSpec:
     """How many GeneCIS-style training templates per task, on which seed, with how many distractor rows each."""
 
-    templates: int = 1000
+    templates: int = 3000
     seed: int = 1
     distractors: int = 2  # rows per template, each with one of its first gallery entries (only these are drawn)
 

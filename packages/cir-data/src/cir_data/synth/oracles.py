@@ -5,7 +5,10 @@ Each oracle scores the candidates of a template in evaluation order, ``[target] 
 - ``condition``: knows the condition and the scene graphs; its unique best candidate is the target.
 - ``image_only``: ignores the condition; counts what a candidate visibly shares with the reference (for an
   attribute crop: shape, colour, texture and backdrop; for a whole scene: the backdrop and each reference object
-  that reappears with the same shape, colour and texture).
+  that reappears with the same shape, colour and texture), every item weighing one.
+- ``image_only_backdrop``: the same, but the backdrop outweighs everything else, as it does for a learned image
+  embedding (the backdrop fills most pixels): a gallery that only ties with the target under equal weights, while
+  the target alone keeps the reference's backdrop, is caught here.
 - ``text_only``: ignores the reference; counts the condition's words that name something in the candidate.
 
 Scores are integers; ties are meant to be broken at random, as an unstable sort would.
@@ -100,10 +103,16 @@ def _condition_change_object(t: Template, g: Graphs) -> list[int]:
     return scores
 
 
-def _image_only(task: str) -> Callable[[Template, Graphs], list[int]]:
+# Weight of a shared backdrop in ``image_only_backdrop``: more than all other visible items of a scene together.
+BACKDROP_WEIGHT = 100
+
+
+def _image_only(task: str, backdrop: int = 1) -> Callable[[Template, Graphs], list[int]]:
+    weights = {axis: backdrop if axis == "context" else 1 for axis in CROP_AXES}
+
     def attribute(t: Template, g: Graphs) -> list[int]:
         ref = crop_look(t["reference"], g)
-        return [sum(crop_look(c, g)[a] == ref[a] for a in CROP_AXES) for c in candidates(t)]
+        return [sum(w * (crop_look(c, g)[a] == ref[a]) for a, w in weights.items()) for c in candidates(t)]
 
     def whole_scene(t: Template, g: Graphs) -> list[int]:
         ref = scene_of(t["reference"], g)
@@ -111,7 +120,8 @@ def _image_only(task: str) -> Callable[[Template, Graphs], list[int]]:
         for c in candidates(t):
             graph = scene_of(c, g)
             present = set(_identities(graph))
-            scores.append(int(graph["context"] == ref["context"]) + sum(i in present for i in _identities(ref)))
+            shared = sum(i in present for i in _identities(ref))
+            scores.append(backdrop * int(graph["context"] == ref["context"]) + shared)
         return scores
 
     return attribute if task.endswith("attribute") else whole_scene
@@ -145,6 +155,7 @@ CONDITION_ORACLES: dict[str, Callable[[Template, Graphs], list[int]]] = {
 ORACLES: dict[str, Callable[[str], Callable[[Template, Graphs], list[int]]]] = {
     "condition": lambda task: CONDITION_ORACLES[task],
     "image_only": _image_only,
+    "image_only_backdrop": lambda task: _image_only(task, BACKDROP_WEIGHT),
     "text_only": _text_only,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Bump when anything changes what a seed generates (pixels, captions, graphs or export layouts).
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1.0: change_object look-alike distractors
 
 # shape -> words used in captions (the first is the canonical name used in graphs and conditions)
 SHAPES: dict[str, tuple[str, ...]] = {

@@ -5,8 +5,10 @@ text) on raw backbone features, target = normalised target image feature, one-di
 at temperature 0.01 against the other targets of the global batch. The mined distractor is never
 used in the loss, so it is not even encoded.
 
-Our deviations: the backbone is **frozen** and its features are computed once, when the dataset is
-built (the reference fine-tunes the whole CLIP at lr 1e-6, §6.4). Triplets come as a parquet
+Our deviations: by default the backbone is **frozen** and its features are computed once, when the
+dataset is built (the reference fine-tunes the whole CLIP at lr 1e-6, §6.4); with
+``data.options.finetune_backbone: true`` the backbone trains with the head, on images preprocessed
+once with the evaluation transform (no augmentation). Triplets come as a parquet
 table (``cir_data.mining``: ``reference_key``, ``target_key``, ``condition``, ``distractor_key``)
 over the images of the webdataset shards in ``data.root``; ``data.options.triplets`` names the
 table. With ``loss.options.distractors: true`` the batch's distractors join its targets as

@@ -28,6 +28,7 @@ class ExportSettings:
     processes: int = 1
     progress: bool = True
     queries: int = 100
+    gallery: int | None = None  # GeneCIS: keep only the first N gallery entries (training sets); None: full size
 
 
 class ImageJob(NamedTuple):

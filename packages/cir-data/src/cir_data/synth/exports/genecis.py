@@ -173,25 +173,36 @@ def focus_object_scenes(
 def change_object_scenes(
     rng: np.random.Generator, settings: ExportSettings, reference: SceneSpec
 ) -> tuple[str, list[SceneSpec]]:
-    """Condition (a shape to add) and scenes [target, *gallery]: the target adds it in the reference's context."""
+    """Condition (a shape to add) and scenes [target, *gallery]: the target adds it in the reference's context.
+
+    Hard distractors come in two kinds, half each. Look-alikes keep the reference's backdrop and the target's
+    copies of reference objects but add another shape instead (an image-only match ties with them whatever it
+    weighs; the backdrop fills most pixels, so it weighs most). Word-alikes add the shape but on another backdrop,
+    with one more reference object (a text-only match ties with them; so does an equal-weight image match).
+    """
     context, ref_specs = reference
     ref_ids = {_identity(s) for s in ref_specs}
-    new_shape = str(rng.choice([s for s in values_of("shape") if s not in {r.shape for r in ref_specs}]))
+    ref_shapes = {r.shape for r in ref_specs}
+    new_shape = str(rng.choice([s for s in values_of("shape") if s not in ref_shapes]))
     limit = settings.config.max_objects
     kept = int(rng.integers(0, min(len(ref_specs) - 1, limit - 2) + 1))
 
-    def with_new(scene_context: str, copies: int) -> SceneSpec:
+    def with_added(scene_context: str, copies: int, added: str) -> SceneSpec:
         order = rng.permutation(len(ref_specs))[:copies]
-        specs = [random_spec(rng, shape=new_shape), *(_copy(rng, ref_specs[int(i)]) for i in order)]
-        banned = {s.shape for s in ref_specs} | {new_shape}
+        specs = [random_spec(rng, shape=added), *(_copy(rng, ref_specs[int(i)]) for i in order)]
+        banned = ref_shapes | {new_shape, added}
         specs += _fresh_specs(rng, int(rng.integers(0, limit - len(specs) + 1)), ref_ids, banned)
         return scene_context, specs
 
-    target = with_new(context, kept)
+    target = with_added(context, kept, new_shape)
+    substitutes = [s for s in values_of("shape") if s not in ref_shapes | {new_shape}]
     gallery: list[SceneSpec] = []
     for _ in range(OBJECT_GALLERY):
         if rng.random() < settings.config.distractor_hardness:
-            gallery.append(with_new(_other(rng, "context", context), kept + 1))
+            if rng.random() < 0.5:
+                gallery.append(with_added(context, kept, str(rng.choice(substitutes))))
+            else:
+                gallery.append(with_added(_other(rng, "context", context), kept + 1, new_shape))
         else:
             while (scene := _random_scene_spec(rng, settings))[0] == context and new_shape in {
                 s.shape for s in scene[1]
@@ -241,6 +252,7 @@ def _attribute_templates(
     for i in range(settings.queries):
         rng = scene_rng(settings.seed, i, f"genecis/{task}")
         condition, looks = build(rng, settings.config.distractor_hardness)
+        looks = looks[: None if settings.gallery is None else 2 + settings.gallery]
         templates.append(_template(condition, [writer.vg_entry(rng, look) for look in looks]))
     return templates
 
@@ -269,6 +281,7 @@ def export_genecis(settings: ExportSettings) -> Path:
         ):
             task_rng = scene_rng(settings.seed, i, f"genecis/{task}")
             condition, scenes = build(task_rng, settings, reference)
+            scenes = scenes[: None if settings.gallery is None else 1 + settings.gallery]
             out.append(_template(condition, [ref_entry, *(writer.coco_entry(task_rng, s) for s in scenes)]))
     files.append(write_json(root / "focus_object.json", focus))
     files.append(write_json(root / "change_object.json", change))
