@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import ClipLoss
-from cir_train.recipes.image_text import ImageTextShards, collate_image_text
+from cir_train.recipes.image_text import TINY_IMAGE_TEXT_SCALE, ImageTextShards, collate_image_text
 from cir_train.recipes.registry import Scale, TrainParts, register_recipe
 
 __all__ = ["ClipTraining", "build_clip", "clip"]
@@ -63,14 +63,7 @@ _SCALES: dict[str, list[str]] = {
         "data.micro_batch_size=256",  # x 8 GPUs = the global batch of 2,048
         "checkpoint.every_steps=5000",
     ],
-    "tiny": [
-        "model.model=cir-tiny",
-        "optim.lr=2e-3",
-        "optim.warmup_steps=10",
-        "max_steps=150",
-        "data.micro_batch_size=32",
-        "checkpoint.every_steps=50",
-    ],
+    "tiny": TINY_IMAGE_TEXT_SCALE,
 }
 
 

@@ -134,6 +134,14 @@ def _encode_texts(backbone: Backbone, texts: Sequence[str], batch_size: int) -> 
     return torch.cat(rows)
 
 
+
+def _index_rows(triplets: list[tuple[str, str, str, str]], keys: list[str], conditions: list[str]) -> Tensor:
+    """(reference, condition, target, distractor) rows as indices into ``keys`` and ``conditions``, shape (N, 4)."""
+    image_row = {k: i for i, k in enumerate(keys)}
+    text_row = {c: i for i, c in enumerate(conditions)}
+    return torch.tensor([(image_row[r], text_row[c], image_row[t], image_row[d]) for r, t, c, d in triplets])
+
+
 class TripletFeatures:
     """Map-style dataset of raw frozen features ``{"reference", "condition", "target", "distractor": Tensor[D]}``.
 
@@ -161,9 +169,7 @@ class TripletFeatures:
         self.image_features = _encode_images(backbone, [jpegs[k] for k in keys], transform, batch_size, progress)
         conditions = sorted({c for _, _, c, _ in triplets})
         self.text_features = _encode_texts(backbone, conditions, batch_size)
-        image_row = {k: i for i, k in enumerate(keys)}
-        text_row = {c: i for i, c in enumerate(conditions)}
-        self.rows = torch.tensor([(image_row[r], text_row[c], image_row[t], image_row[d]) for r, t, c, d in triplets])
+        self.rows = _index_rows(triplets, keys, conditions)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -195,9 +201,7 @@ class TripletImages:
         keys = sorted(jpegs)
         self.images = torch.stack([transform(Image.open(io.BytesIO(jpegs[k])).convert("RGB")) for k in keys])
         self.conditions = sorted({c for _, _, c, _ in triplets})
-        image_row = {k: i for i, k in enumerate(keys)}
-        text_row = {c: i for i, c in enumerate(self.conditions)}
-        self.rows = torch.tensor([(image_row[r], text_row[c], image_row[t], image_row[d]) for r, t, c, d in triplets])
+        self.rows = _index_rows(triplets, keys, self.conditions)
 
     def __len__(self) -> int:
         return len(self.rows)

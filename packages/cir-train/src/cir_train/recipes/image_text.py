@@ -16,7 +16,17 @@ import torch
 from cir_data.shards import iter_samples, list_shards
 from PIL import Image
 
-__all__ = ["ImageTextShards", "collate_image_text"]
+__all__ = ["TINY_IMAGE_TEXT_SCALE", "ImageTextShards", "collate_image_text"]
+
+# The tiny CPU setting shared by the image-caption recipes (clip, meru): cir-tiny on the synthetic world's shards.
+TINY_IMAGE_TEXT_SCALE = [
+    "model.model=cir-tiny",
+    "optim.lr=2e-3",
+    "optim.warmup_steps=10",
+    "max_steps=150",
+    "data.micro_batch_size=32",
+    "checkpoint.every_steps=50",
+]
 
 
 class ImageTextShards:

@@ -24,7 +24,7 @@ from torchvision import transforms as T
 
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import meru_contrastive_loss
-from cir_train.recipes.image_text import ImageTextShards, collate_image_text
+from cir_train.recipes.image_text import TINY_IMAGE_TEXT_SCALE, ImageTextShards, collate_image_text
 from cir_train.recipes.registry import Scale, TrainParts, register_recipe
 
 __all__ = ["MERU_CROP_SCALE", "MeruTraining", "build_meru", "meru", "meru_train_transform"]
@@ -111,14 +111,7 @@ _SCALES: dict[str, list[str]] = {
         "data.micro_batch_size=256",  # x 8 GPUs = the global batch of 2,048 (RedCaps, §5.5)
         "checkpoint.every_steps=5000",
     ],
-    "tiny": [
-        "model.model=cir-tiny",
-        "optim.lr=2e-3",
-        "optim.warmup_steps=10",
-        "max_steps=150",
-        "data.micro_batch_size=32",
-        "checkpoint.every_steps=50",
-    ],
+    "tiny": TINY_IMAGE_TEXT_SCALE,
 }
 
 
