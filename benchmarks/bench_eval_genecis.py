@@ -28,12 +28,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import cir_eval
 import torch
 from benchcommon import median, print_report, timed_runs
+from PIL import Image
+
+import cir_eval
 from cir_eval.benchmarks.genecis import template_recalls
 from cir_eval.images import forget_resolved_paths
-from PIL import Image
 
 
 class TinyConvEncoder(torch.nn.Module):

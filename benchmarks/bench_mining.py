@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 from benchcommon import median, print_report
+
 from cir_data.mining import RelationMiner, RelationRows
 from cir_data.mining_reference import ReferenceMiner
 

@@ -94,6 +94,7 @@ def lexicon(vocab: int, seed: int = 1) -> dict[str, float]:
 def mine_once(root: str, out: str, triplets: int, vocab: int, load: str, queue: Any) -> None:
     """One run of the mine command's steps in this (fresh) process; puts phase times and peak RSS on ``queue``."""
     import pyarrow.parquet  # noqa: F401  (imported up front so the baseline RSS includes it)
+
     from cir_data.graph_files import iter_graph_records
     from cir_data.mining import RelationMiner, RelationRows, combine_shards, mine_shards
 

@@ -14,6 +14,7 @@ import random
 
 import sng_parser
 from benchcommon import median, print_report, timed_runs
+
 from cir_data.scene_graph import DEFAULT_MODEL, load_spacy, parse_captions
 
 NOUNS = ["man", "woman", "dog", "cat", "car", "table", "tree", "house", "bird", "horse", "boat", "child", "street"]

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 from benchcommon import median, peak_rss_mib, print_report, reset_peak_rss, rss_mib, timed_runs
+
 from cir_eval.search import faiss_topk, topk
 
 Search = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]

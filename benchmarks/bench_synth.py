@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from benchcommon import print_report
+
 from cir_data.synth.training_shards import write_shards
 from cir_data.synth.world import iter_items, make_item
 

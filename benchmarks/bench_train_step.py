@@ -207,8 +207,9 @@ def main() -> None:
     if args.device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
     # The cir-tiny architecture is registered with open_clip when cir_models is imported.
-    import cir_models  # noqa: F401
     from open_clip import get_model_config
+
+    import cir_models  # noqa: F401
 
     args.image_size = get_model_config(args.model)["vision_cfg"]["image_size"]
     os.environ.setdefault("MASTER_PORT", "29517")  # one process: the Trainer's process group needs a port

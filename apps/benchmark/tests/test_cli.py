@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
+
 from cir_benchmark.checkpoint import build_encoders, resolve_run
 from cir_benchmark.cli import main
 from cir_data.mining import write_triplets
@@ -16,7 +18,6 @@ from cir_eval.results import result_path
 from cir_models import create_encoder
 from cir_train import Trainer, load_config
 from cir_train.recipes import get_recipe
-from safetensors.torch import load_file
 
 TASKS = ("focus_attribute", "change_attribute", "focus_object", "change_object", "average")
 

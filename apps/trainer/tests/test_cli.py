@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from cir_data.synth import iter_items, write_shards
 from cir_trainer.cli import main
 from cir_trainer.evaluation import GENECIS_TASKS

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cir_data.shards import ReadStats, iter_samples, list_shards, read_sizes
 from PIL import Image
+
+from cir_data.shards import ReadStats, iter_samples, list_shards, read_sizes
 
 pytest.importorskip("img2dataset")
 from cir_data.download import download_images

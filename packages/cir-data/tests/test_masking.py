@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from cir_data.masking import clean_caption, keyword_runs, mask_captions, replace_keywords
 from cir_data.scene_graph import load_spacy
 

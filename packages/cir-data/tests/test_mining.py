@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
 from cir_data.attribute_mining import AttributeMiner
 from cir_data.concreteness import load_concreteness, read_concreteness_table
 from cir_data.mining import RelationMiner, RelationRows, combine_shards, mine_shards, triplet_shard_path

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from cir_data.graph_files import graph_shard_path, iter_graph_records, parse_file, read_captions, shard_bounds
 from cir_data.scene_graph import DEFAULT_MODEL, load_spacy, parse_caption, parse_captions
 

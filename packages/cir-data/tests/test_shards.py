@@ -8,6 +8,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from cir_data.shards import (
     ReadStats,
     ShardWriter,
@@ -19,7 +21,6 @@ from cir_data.shards import (
     sample_key,
     split_shards,
 )
-from PIL import Image
 
 
 def _jpeg(color: tuple[int, int, int]) -> bytes:

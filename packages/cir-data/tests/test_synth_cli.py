@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from cir_data.cli import COMMANDS, main
 
 

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from cir_data.synth.exports import ExportSettings, list_exports, run_export
 from cir_data.synth.exports.circo import satisfies
 from cir_data.synth.exports.edits import apply_edit
 from cir_data.synth.scene import ObjectSpec
-from PIL import Image
 
 QUERIES = 12
 

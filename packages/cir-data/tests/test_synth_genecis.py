@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from cir_data.synth.exports import ExportSettings, run_export
 from cir_data.synth.oracles import ORACLES, load_genecis, oracle_scores
 from cir_data.synth.scene import WorldConfig
-from PIL import Image
 
 QUERIES = 60
 CANDIDATES = {"focus_attribute": 10, "change_attribute": 10, "focus_object": 15, "change_object": 15}

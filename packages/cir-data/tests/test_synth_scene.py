@@ -6,12 +6,13 @@ import io
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from cir_data.synth.captions import caption_scene
 from cir_data.synth.render import encode_jpeg, render_scene
 from cir_data.synth.scene import WorldConfig, compose_scene, random_spec, sample_scene, scene_rng
 from cir_data.synth.vocab import COLOURS, CONTEXTS, RELATIONS, SHAPES, TEXTURES
 from cir_data.synth.world import make_item
-from PIL import Image
 
 
 def test_vocabulary_is_as_large_as_promised():

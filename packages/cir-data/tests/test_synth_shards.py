@@ -7,9 +7,10 @@ import io
 import json
 import tarfile
 
+from PIL import Image
+
 from cir_data.synth.training_shards import sample_key, write_shards
 from cir_data.synth.world import iter_items, make_item
-from PIL import Image
 
 
 def test_shards_round_trip(tmp_path):

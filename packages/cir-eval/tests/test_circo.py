@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cir_eval
 import pytest
+
+import cir_eval
 from cir_eval.errors import AnnotationError
 
 COLORS = {10: (255, 0, 0), 11: (0, 0, 255), 12: (0, 255, 0), 13: (0, 255, 255), 14: (255, 0, 255), 15: (255, 255, 255)}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cir_eval
 import pytest
+
+import cir_eval
 from cir_eval.errors import BenchmarkDataError
 
 COLORS = {

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from cir_eval.cli import main
 
 ENCODER_MODULE = """

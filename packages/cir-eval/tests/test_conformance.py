@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from cir_eval import check_encoder
 from PIL import Image
+
+from cir_eval import check_encoder
 
 IMAGES = [Image.new("RGB", (8, 8), c) for c in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
 TEXTS = ["a", "b", "c"]

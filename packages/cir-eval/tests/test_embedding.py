@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import torch
+
 from cir_eval.embedding import Embedder
 from cir_eval.images import file_image
 

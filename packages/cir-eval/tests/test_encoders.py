@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from cir_eval import list_encoders, load_encoder
 
 MODULE = """

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cir_eval
 import pytest
 import torch
+
+import cir_eval
 from cir_eval.benchmarks.fashioniq import CAPTION_MODES, combine_queries
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cir_eval
 import pytest
 import torch
+from PIL import Image
+
+import cir_eval
 from cir_eval.benchmarks.genecis import template_recalls
 from cir_eval.errors import AnnotationError, BenchmarkDataError
 from cir_eval.images import genecis_crop_box, pad_to_square
-from PIL import Image
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 YELLOW, CYAN, MAGENTA = (255, 255, 0), (0, 255, 255), (255, 0, 255)

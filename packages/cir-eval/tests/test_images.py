@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from cir_eval.errors import BenchmarkDataError
 from cir_eval.images import file_image, forget_resolved_paths, resolve_inside
 

@@ -7,12 +7,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-import cir_eval
 import pytest
 import torch
+from PIL import Image
+
+import cir_eval
 from cir_eval.benchmarks.lrvsf import generate_folds
 from cir_eval.errors import AnnotationError, BenchmarkDataError
-from PIL import Image
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from cir_eval.metrics import (
     average_precision_at_k,
     mean_per_class_accuracy,

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+
 from cir_eval.registry import TaskResult
 from cir_eval.results import aggregate, write_result
 

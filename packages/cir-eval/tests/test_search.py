@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from cir_eval.search import candidate_scores, faiss_topk, full_topk, sort_by_score, topk
 
 

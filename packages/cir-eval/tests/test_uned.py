@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cir_eval
 import pytest
+
+import cir_eval
 from cir_eval.errors import BenchmarkDataError
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)

@@ -6,8 +6,9 @@ import importlib.metadata
 import re
 from pathlib import Path
 
-import cir_eval
 import pytest
+
+import cir_eval
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 

@@ -6,9 +6,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import cir_eval
 import pytest
 import torch
+
+import cir_eval
 from cir_eval.errors import AnnotationError, BenchmarkDataError
 from cir_eval.text import ensemble_prompts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+
 from cir_hyperbolic import exp_map0, hyperbolic_diagnostics
 
 

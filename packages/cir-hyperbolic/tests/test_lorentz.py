@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from cir_hyperbolic import lorentz as L
 
 # (rtol, atol) per dtype for quantities of order 1/√curv; spec §11 reports 1e-15 (fp64) and ~1e-6 (fp32).

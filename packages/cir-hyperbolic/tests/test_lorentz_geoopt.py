@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+
 from cir_hyperbolic import lorentz as L
 
 geoopt = pytest.importorskip("geoopt")

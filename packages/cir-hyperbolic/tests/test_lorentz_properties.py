@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from cir_hyperbolic import lorentz as L
 
 SEEDS = range(30, 40)  # geoopt's grid: k = seed - 29, curv = 1/k

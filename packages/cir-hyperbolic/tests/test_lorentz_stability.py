@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
+
 from cir_hyperbolic import lorentz as L
 
 Case = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from cir_hyperbolic import (
     DEFAULT_ENTAIL_WEIGHT,
     HYCOCLIP_INTER_CONE_MULTIPLIER,

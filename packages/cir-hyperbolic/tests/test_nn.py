@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from cir_hyperbolic import LearnableCurvature, LogitScale, LorentzLift, dist0, exp_map0
 
 

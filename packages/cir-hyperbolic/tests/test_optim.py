@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from cir_hyperbolic import LearnableCurvature, LogitScale, LorentzLift, param_groups
 from torch import nn
+
+from cir_hyperbolic import LearnableCurvature, LogitScale, LorentzLift, param_groups
 
 
 class TinyMeru(nn.Module):

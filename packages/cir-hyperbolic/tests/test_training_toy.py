@@ -8,6 +8,8 @@ learnable curvature, trained with MERU's loss L_con + 0.2·L_ent and AdamW on pa
 from __future__ import annotations
 
 import torch
+from torch import nn
+
 from cir_hyperbolic import (
     DEFAULT_ENTAIL_WEIGHT,
     LearnableCurvature,
@@ -19,7 +21,6 @@ from cir_hyperbolic import (
     pairwise_dist,
     param_groups,
 )
-from torch import nn
 
 NUM_CLASSES, INPUT_DIM, EMBED_DIM, NOISE = 16, 12, 8, 0.6
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from cir_hyperbolic import ROOT, exp_map0, geodesic_lerp0, image_traversal, label_traversal, pairwise_inner
 
 LABELS = ["a photo of an animal", "a photo of a dog", "a photo of a car", "decoy near the image"]

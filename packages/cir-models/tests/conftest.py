@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from cir_models import Backbone, create_backbone
 from PIL import Image
+
+from cir_models import Backbone, create_backbone
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from cir_models import add_model_config, create_backbone, get_model_config, list_models
 
 

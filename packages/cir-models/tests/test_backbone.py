@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from cir_models import create_backbone, save_state_dict
 
 TOKEN_TABLE = 49408 * 32  # CLIP BPE vocabulary x cir-tiny text width

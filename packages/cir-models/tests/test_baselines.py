@@ -4,6 +4,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+
 from cir_models.baselines import ImageOnly, ImagePlusText, TextOnly
 
 IMAGE = torch.tensor([[3.0, 4.0], [1.0, 0.0]])

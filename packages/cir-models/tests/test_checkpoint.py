@@ -4,6 +4,7 @@ import os
 
 import pytest
 import torch
+
 from cir_models import UnsafeCheckpointError, load_state_dict, save_state_dict, strip_prefix
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+
 from cir_models.condvit import LRVSF_CATEGORIES, CondViTEncoder
 
 

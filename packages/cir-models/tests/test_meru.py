@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from cir_hyperbolic.lorentz import pairwise_dist, pairwise_inner
 from cir_models import create_encoder
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from cir_models import create_encoder
 from cir_models.phi import Im2Text, Phi, PhiEncoder, inject_pseudo_tokens, list_phi_variants
 

@@ -4,9 +4,10 @@ import importlib
 import sys
 from pathlib import Path
 
-import cir_models
 import pytest
 import torch
+
+import cir_models
 from cir_eval import check_encoder
 from cir_models import create_encoder, list_encoders, register_encoder
 from cir_models import registry as registry_module

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from PIL import Image
+
 from cir_models import build_transforms, list_transform_kinds
 from cir_models.transforms import SquarePad, TargetPad
-from PIL import Image
 
 
 def test_targetpad_pads_long_images_to_the_ratio():

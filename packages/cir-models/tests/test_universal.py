@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+
 from cir_models import create_encoder
 from cir_models.universal import CosineClassifier
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from cir_train import checkpoint as ckpt
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from cir_data.mining import TRIPLET_COLUMNS, write_triplets
 from cir_data.shards import iter_samples, list_shards
 from cir_data.synth import iter_items, write_shards

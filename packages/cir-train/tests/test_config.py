@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from cir_train import ConfigError, TrainConfig, apply_overrides, config_from_dict, load_config
 
 

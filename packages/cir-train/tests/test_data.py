@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import torch
+
 from cir_train.data import DistributedBatchSampler, build_dataloader
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch import nn
+
 from cir_data.synth import ExportSettings, iter_items, run_export, write_shards
 from cir_hyperbolic.losses import hyperbolic_contrastive_loss
 from cir_train import TrainConfig, Trainer, load_config
@@ -23,7 +25,6 @@ from cir_train.recipes import get_recipe
 from cir_train.recipes.condvit import condvit_phases
 from cir_train.recipes.lincir import LincirCaptions
 from cir_train.recipes.universal import UNED_DOMAINS, DomainBatches, read_uned_train, universal_phases
-from torch import nn
 
 QUIET = ["logging.tensorboard=false", "logging.progress_bar=false", "checkpoint.every_steps=0",
          "checkpoint.save_final=false", "optim.warmup_steps=0"]

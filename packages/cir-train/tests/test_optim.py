@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from torch import nn
+
 from cir_train.config import OptimConfig
 from cir_train.optim import build_optimizer, lr_multiplier
-from torch import nn
 
 
 def test_warmup_is_linear_and_cosine_ends_at_the_floor() -> None:

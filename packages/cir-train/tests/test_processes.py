@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import torch
+
 from cir_train import checkpoint as ckpt
 
 pytestmark = pytest.mark.slow

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from cir_data.synth import iter_items, write_shards
 from cir_train import Trainer, load_config
 from cir_train.recipes import get_recipe, list_recipes

@@ -9,6 +9,7 @@ from types import ModuleType
 import pytest
 import torch
 import yaml
+
 from cir_train import ConfigError, NonFiniteLossError, Trainer, config_from_dict
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+
 from cir_train import Trainer, load_config
 from cir_train.config import TrainConfig
 from cir_train.losses import ClipLoss, clip_contrastive_loss
-from torch import nn
 
 
 class PairDataset:

@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 import yaml
-from cir_models import create_encoder
 from safetensors.torch import load_file
+
+from cir_models import create_encoder
 
 __all__ = ["TrainedRun", "build_encoders", "resolve_run"]
 

@@ -47,10 +47,9 @@ def default_root() -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run; returns the process exit code (2 for missing or bad input)."""
     args = build_parser().parse_args(argv)
+    from cir_benchmark.checkpoint import build_encoders, resolve_run
     from cir_eval import BenchmarkDataError, list_benchmarks, run_benchmark
     from cir_eval.results import aggregate, write_result
-
-    from cir_benchmark.checkpoint import build_encoders, resolve_run
 
     try:
         run = resolve_run(args.checkpoint)

@@ -54,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from cir_train.config import ConfigError
-
     from cir_trainer.recipe_run import run_recipe
 
     started = time.monotonic()

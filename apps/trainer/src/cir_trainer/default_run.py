@@ -20,7 +20,6 @@ from typing import Any
 from cir_train import TrainConfig, load_config
 from cir_train.config import ConfigError
 from cir_train.recipes import get_recipe
-
 from cir_trainer.cache import cache_root
 from cir_trainer.evaluation import BASELINES, evaluate_genecis, format_table
 from cir_trainer.task_triplets import TaskTripletSpec, ensure_task_triplets

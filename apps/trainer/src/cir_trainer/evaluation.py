@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from cir_eval import run_benchmark
 from cir_eval.results import write_result
 from cir_models import create_encoder

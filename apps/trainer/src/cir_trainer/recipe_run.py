@@ -7,7 +7,6 @@ from typing import Any
 
 from cir_train import TrainConfig, load_config
 from cir_train.recipes import get_recipe
-
 from cir_trainer.cache import cache_root
 from cir_trainer.evaluation import BASELINES, evaluate_genecis, format_table
 from cir_trainer.training import config_digest, train_recipe

@@ -20,13 +20,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from cir_data.mining import write_triplets
 from cir_data.shards import ShardWriter
 from cir_data.synth import ExportSettings, run_export
 from cir_data.synth.oracles import load_genecis
 from cir_eval.benchmarks.genecis import TASKS, read_templates
-from tqdm.auto import tqdm
-
 from cir_trainer.cache import stage_folder
 
 __all__ = ["TaskTripletSpec", "assert_disjoint", "ensure_task_triplets"]

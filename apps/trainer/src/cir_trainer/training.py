@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from safetensors.torch import load_file
+
 from cir_models import save_state_dict
 from cir_train import TrainConfig, Trainer
 from cir_train.checkpoint import find_latest_checkpoint
 from cir_train.recipes import get_recipe
-from safetensors.torch import load_file
-
 from cir_trainer.cache import settings_digest
 
 __all__ = ["config_digest", "export_weights", "train_recipe"]

@@ -24,7 +24,6 @@ from cir_data.attribute_mining import AttributeMiner
 from cir_data.mining import TRIPLET_COLUMNS, RelationMiner, RelationRows, write_triplets
 from cir_data.shards import iter_samples, list_shards
 from cir_data.synth.vocab import COLOURS, TEXTURES
-
 from cir_trainer.cache import stage_folder
 
 __all__ = ["MiningSpec", "ensure_triplets", "graph_records"]

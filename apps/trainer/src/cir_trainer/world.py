@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cir_data.synth import GENERATOR_VERSION, ExportSettings, WorldConfig, iter_items, run_export, write_shards
-
 from cir_trainer.cache import stage_folder
 
 __all__ = ["WorldSpec", "ensure_world"]

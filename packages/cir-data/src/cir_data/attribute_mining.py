@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from cir_data.mining import MAX_TARGET_ATTEMPTS, TRIPLET_COLUMNS, _csr
 from tqdm import tqdm
+
+from cir_data.mining import MAX_TARGET_ATTEMPTS, TRIPLET_COLUMNS, _csr
 
 ATTRIBUTE_AXES: dict[str, tuple[str, ...]] = {
     "color": ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white",

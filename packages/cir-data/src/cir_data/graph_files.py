@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from cir_data.scene_graph import DEFAULT_MODEL, load_spacy, parse_captions
 from cir_data.shards import iter_samples, list_shards
-from tqdm import tqdm
 
 KEY_DIGITS = 9
 

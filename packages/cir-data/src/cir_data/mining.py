@@ -37,9 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
+
 from cir_data.concreteness import UNKNOWN_SCORE
 from cir_data.graph_files import shard_bounds
-from tqdm import tqdm
 
 MAX_TARGET_ATTEMPTS = 100
 TRIPLET_COLUMNS = ("seed", "reference_key", "target_key", "distractor_key", "condition", "kind",

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+
 from cir_data.concreteness import UNKNOWN_SCORE
 from cir_data.mining import MAX_TARGET_ATTEMPTS
 

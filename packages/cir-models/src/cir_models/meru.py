@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-from cir_hyperbolic.lorentz import exp_map0, pairwise_dist
-from cir_hyperbolic.nn import LearnableCurvature, LogitScale, LorentzLift
 from torch import nn
 
+from cir_hyperbolic.lorentz import exp_map0, pairwise_dist
+from cir_hyperbolic.nn import LearnableCurvature, LogitScale, LorentzLift
 from cir_models.backbone import Backbone
 from cir_models.encoder import ConditionalEncoder
 from cir_models.registry import register_encoder

@@ -14,10 +14,10 @@ import math
 
 import torch
 import torch.nn.functional as F
-from cir_hyperbolic.lorentz import pairwise_dist
-from cir_hyperbolic.nn import LogitScale
 from torch import Tensor, nn
 
+from cir_hyperbolic.lorentz import pairwise_dist
+from cir_hyperbolic.nn import LogitScale
 from cir_train.distributed import gather_with_grad, rank_offset
 
 __all__ = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch.nn.functional as F
-from cir_models.backbone import create_backbone
 from torch import Tensor, nn
 
+from cir_models.backbone import create_backbone
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import ClipLoss
 from cir_train.recipes.image_text import TINY_IMAGE_TEXT_SCALE, ImageTextShards, collate_image_text

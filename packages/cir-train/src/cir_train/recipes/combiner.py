@@ -31,13 +31,13 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from cir_data.shards import iter_samples, list_shards
-from cir_models.backbone import Backbone, create_backbone
-from cir_models.combiner import DROPOUT, HIDDEN_DIM, PROJECTION_DIM, Combiner
 from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from cir_data.shards import iter_samples, list_shards
+from cir_models.backbone import Backbone, create_backbone
+from cir_models.combiner import DROPOUT, HIDDEN_DIM, PROJECTION_DIM, Combiner
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import COMBINER_TEMPERATURE, query_target_infonce
 from cir_train.recipes.registry import Scale, TrainParts, register_recipe
@@ -271,8 +271,10 @@ def build_combiner(config: TrainConfig) -> TrainParts:
         raise ValueError("data.options.triplets: the combiner recipe needs the path of a mined triplet table")
     backbone = create_backbone(config.model.model, pretrained=config.model.pretrained)
     triplets = read_triplets(options["triplets"])
-    head = {k: v for k, v in config.model.options.items() if k in ("projection_dim", "hidden_dim", "dropout")}
-    loss = {
+    head: dict[str, Any] = {
+        k: v for k, v in config.model.options.items() if k in ("projection_dim", "hidden_dim", "dropout")
+    }
+    loss: dict[str, Any] = {
         "temperature": float(config.loss.options.get("temperature", COMBINER_TEMPERATURE)),
         "distractors": bool(config.loss.options.get("distractors", False)),
     }

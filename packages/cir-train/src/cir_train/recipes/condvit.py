@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from cir_models.backbone import create_backbone
-from cir_models.condvit import CondViTEncoder
 from PIL import Image
 from torch import Tensor, nn
 
+from cir_models.backbone import create_backbone
+from cir_models.condvit import CondViTEncoder
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import ClipLoss
 from cir_train.recipes.phases import WARMUP, load_initial_weights, phase_of, split_phases

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from cir_data.shards import iter_samples, list_shards
 from PIL import Image
+
+from cir_data.shards import iter_samples, list_shards
 
 __all__ = ["TINY_IMAGE_TEXT_SCALE", "ImageTextShards", "collate_image_text"]
 

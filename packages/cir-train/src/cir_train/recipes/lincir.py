@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor, nn
+
 from cir_data.masking import PLACEHOLDER, clean_caption, keyword_runs, replace_keywords
 from cir_data.scene_graph import DEFAULT_MODEL, load_spacy
 from cir_data.shards import iter_samples, list_shards
 from cir_models.backbone import create_backbone
 from cir_models.phi import PhiEncoder, inject_pseudo_tokens
-from torch import Tensor, nn
-
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import lincir_loss, lincir_noise
 from cir_train.recipes.registry import Scale, TrainParts, register_recipe

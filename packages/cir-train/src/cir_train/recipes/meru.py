@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cir_hyperbolic.losses import DEFAULT_ENTAIL_WEIGHT, entailment_loss
-from cir_models.backbone import create_backbone
-from cir_models.meru import MeruEncoder
 from PIL import Image
 from torch import Tensor, nn
 from torchvision import transforms as T
 
+from cir_hyperbolic.losses import DEFAULT_ENTAIL_WEIGHT, entailment_loss
+from cir_models.backbone import create_backbone
+from cir_models.meru import MeruEncoder
 from cir_train.config import TrainConfig, load_config
 from cir_train.losses import meru_contrastive_loss
 from cir_train.recipes.image_text import TINY_IMAGE_TEXT_SCALE, ImageTextShards, collate_image_text

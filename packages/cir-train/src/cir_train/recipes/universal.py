@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from cir_models.backbone import create_backbone
-from cir_models.universal import UNED_OUTPUT_DIM, UniversalEncoder
 from PIL import Image
 from torch import Tensor, nn
 from torchvision import transforms as T
 
+from cir_models.backbone import create_backbone
+from cir_models.universal import UNED_OUTPUT_DIM, UniversalEncoder
 from cir_train.config import ConfigError, TrainConfig, load_config
 from cir_train.distributed import DistributedEnv
 from cir_train.losses import NORMFACE_SCALE, normface_loss
