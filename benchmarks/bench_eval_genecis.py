@@ -2,16 +2,20 @@
 
 Both score the same templates with the same model; the naive loop decodes and encodes the reference
 and all candidates of each template every time they appear (as a simple per-template evaluation
-does), while cir-eval decodes and encodes each unique image once, in batches, with a thread pool,
-over all tasks at once. Runs alternate between the two; prints the median of ``--runs`` runs of each
-and the ratio. Metrics must agree.
+does), while cir-eval decodes each unique image once, in batches, with a thread pool, over all
+tasks at once, and (the tiny model offers the shared-feature methods, as cir-models' GeneCIS
+encoders do) runs the image tower once per unique image, references included;
+``--no-shared-features`` hides those methods, so cir-eval re-encodes each query's image. Runs
+alternate between the two; prints the median of ``--runs`` runs of each and the ratio. Metrics
+must agree.
 
-Sizes: the default is a small focus_object file (400 templates, 15 candidates, 300 images). With
-``--real-sizes`` the fixture has GeneCIS's object tasks at their real sizes: focus_object and
-change_object with 1,960 templates each, 15 candidates (target + 14), images drawn from a pool of
-3,033 COCO-like images (the two tasks' union, specs/genecis.md). The attribute tasks (VG crops,
-10 candidates) are not synthesised; ``--gallery 9`` times 10-candidate templates.
-Models: ``tiny`` (a small CNN, CPU) or an open_clip architecture through cir-models'
+Sizes: the default is a small focus_object file (400 templates, 15 candidates, 300 flat-colour
+160×120 JPEGs, which decode unrealistically fast). With ``--real-sizes`` the fixture has GeneCIS's
+object tasks at their real sizes: focus_object and change_object with 1,960 templates each, 15
+candidates (target + 14), images drawn from a pool of 3,033 COCO-like images (the two tasks'
+union, specs/genecis.md), photo-like JPEGs at 640×480 (COCO val2017's typical size). The
+attribute tasks (VG crops, 10 candidates) are not synthesised; ``--gallery 9`` times 10-candidate
+templates. Models: ``tiny`` (a small CNN, CPU) or an open_clip architecture through cir-models'
 ``image_plus_text`` encoder (``--model ViT-B-16 --device cuda``, random weights: speed only).
 
     PYTHONPATH=packages/cir-eval/src /work/devenv/bin/python benchmarks/bench_eval_genecis.py --runs 5
@@ -28,6 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from benchcommon import median, print_report, timed_runs
 from PIL import Image
@@ -65,17 +70,46 @@ class TinyConvEncoder(torch.nn.Module):
         return torch.nn.functional.normalize(self.net(images), dim=1)
 
     def encode_query(self, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        return self.query_from_features(self.net(images), texts)
+
+    def encode_image_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images)
+
+    def gallery_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(features, dim=1)
+
+    def query_from_features(self, features: torch.Tensor, texts: list[str]) -> torch.Tensor:
         tokens = torch.tensor([[hash(w) % 1000 for w in (t.split() or [""])][:1] for t in texts])
-        return torch.nn.functional.normalize(self.net(images) + self.text(tokens), dim=1)
+        return torch.nn.functional.normalize(features + self.text(tokens), dim=1)
 
 
-def write_images(root: Path, num_images: int) -> None:
-    """COCO-like JPEGs (flat colours, 160×120) named by 12-digit id."""
+class WithoutSharedFeatures:
+    """The same encoder offering only the two required protocol methods (cir-eval's fallback path)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.preprocess = encoder.preprocess
+
+    def encode_gallery(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encoder.encode_gallery(images)
+
+    def encode_query(self, images: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        return self.encoder.encode_query(images, texts)
+
+
+def write_images(root: Path, num_images: int, size: tuple[int, int]) -> None:
+    """JPEGs named by 12-digit id: flat colours at 160×120, or photo-like (smooth colour fields with grain)."""
     rng = random.Random(0)
+    grain = np.random.default_rng(0)
     (root / "val2017").mkdir(parents=True)
     for i in range(num_images):
-        color = tuple(rng.randrange(256) for _ in range(3))
-        Image.new("RGB", (160, 120), color).save(root / "val2017" / f"{i:012d}.jpg")
+        if size == (160, 120):
+            image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+        else:
+            coarse = Image.fromarray(grain.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize(size, Image.BICUBIC)
+            pixels = np.asarray(coarse, dtype=np.int16) + grain.integers(-12, 13, (size[1], size[0], 3))
+            image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+        image.save(root / "val2017" / f"{i:012d}.jpg", quality=90)
 
 
 def write_task(root: Path, task: str, num_images: int, num_templates: int, gallery_size: int, seed: int) -> None:
@@ -137,6 +171,11 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--batch-size", type=int, default=64, help="cir-eval's encoding batch")
     parser.add_argument("--workers", type=int, default=2, help="cir-eval's image-decoding threads")
+    parser.add_argument("--image-size", default=None,
+                        help="WxH of the JPEGs (default 160x120 flat colours; 640x480 photo-like with --real-sizes, "
+                             "COCO val2017's typical size)")
+    parser.add_argument("--no-shared-features", action="store_true",
+                        help="hide the encoder's shared-feature methods (cir-eval re-encodes each query's image)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1: on a shared 2-core machine more threads stall on busy cores)")
     args = parser.parse_args()
@@ -147,17 +186,20 @@ def main() -> None:
     templates = args.templates or (1960 if args.real_sizes else 400)
     torch.set_num_threads(args.threads)
     model = build_model(args.model, args.device)
+    evaluated = WithoutSharedFeatures(model) if args.no_shared_features else model
+    size_text = args.image_size or ("640x480" if args.real_sizes else "160x120")
+    size = tuple(int(v) for v in size_text.lower().split("x"))
     options = {"progress": False, "num_workers": args.workers, "batch_size": args.batch_size, "device": args.device}
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        write_images(root, images)
+        write_images(root, images, size)  # type: ignore[arg-type]
         for seed, task in enumerate(tasks):
             write_task(root, task, images, templates, args.gallery, seed)
 
         def ours() -> dict[str, dict[str, float]]:
             forget_resolved_paths()  # each run pays for resolving its paths, as a fresh process would
-            results = cir_eval.run_benchmark("genecis", model, root, tasks=tasks, **options)
+            results = cir_eval.run_benchmark("genecis", evaluated, root, tasks=tasks, **options)
             return {task: dict(result.metrics) for task, result in results.items()}
 
         def naive() -> dict[str, dict[str, float]]:
@@ -181,7 +223,8 @@ def main() -> None:
     ]
     print_report(
         f"GeneCIS-format evaluation ({args.device}, model {args.model}): {', '.join(tasks)}, {templates:,} templates "
-        f"per task, {args.gallery + 1} candidates, {images:,} unique images; median of {args.runs} runs; "
+        f"per task, {args.gallery + 1} candidates, {images:,} unique {size_text} images; shared features "
+        f"{'off' if args.no_shared_features else 'on'}; median of {args.runs} runs; "
         f"R@1 {recalls} (identical in both)",
         ["method", "time (s)", "runs (s)", "templates/s", "ratio to per-template loop"],
         rows,

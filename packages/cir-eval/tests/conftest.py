@@ -61,6 +61,26 @@ class ColorEncoder:
         return torch.nn.functional.normalize(self._colors(images) + shift, dim=1)
 
 
+class SharedColorEncoder(ColorEncoder):
+    """:class:`ColorEncoder` with the shared-feature methods: the mean colour is computed once per image."""
+
+    def __init__(self, shifts: dict[str, tuple[float, float, float]] | None = None) -> None:
+        super().__init__(shifts)
+        self.feature_images = 0
+
+    def encode_image_features(self, images: Any) -> torch.Tensor:
+        self.feature_images += len(images)
+        return self._colors(images)
+
+    def gallery_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(features, dim=1)
+
+    def query_from_features(self, features: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        shift = torch.tensor([self.shifts.get(t, (0.0, 0.0, 0.0)) for t in texts], dtype=torch.float32)
+        self.texts.extend(texts)
+        return torch.nn.functional.normalize(features + shift, dim=1)
+
+
 @pytest.fixture
 def color_encoder() -> ColorEncoder:
     """An encoder that shifts queries toward blue for 'to blue', green for 'to green', red for 'to red'."""
@@ -83,3 +103,9 @@ def make_json() -> Any:
 def encoder_cls() -> type[ColorEncoder]:
     """Return the :class:`ColorEncoder` class."""
     return ColorEncoder
+
+
+@pytest.fixture
+def shared_encoder_cls() -> type[SharedColorEncoder]:
+    """Return the :class:`SharedColorEncoder` class."""
+    return SharedColorEncoder

@@ -35,7 +35,8 @@ class TinyModule(torch.nn.Module):
 def test_good_torch_encoder_passes_and_training_mode_is_restored() -> None:
     model = TinyModule()
     model.train()
-    assert check_encoder(model, IMAGES, TEXTS) == {"dim": 5, "similarity": "cosine", "text": False}
+    assert check_encoder(model, IMAGES, TEXTS) == {
+        "dim": 5, "similarity": "cosine", "text": False, "shared_features": False}
     assert model.training
 
 
@@ -141,7 +142,8 @@ class GoodEnsemble(WithText):
 
 
 def test_optional_encode_text_is_checked_when_present() -> None:
-    assert check_encoder(WithText(), IMAGES, TEXTS) == {"dim": 5, "similarity": "cosine", "text": True}
+    assert check_encoder(WithText(), IMAGES, TEXTS) == {
+        "dim": 5, "similarity": "cosine", "text": True, "shared_features": False}
     assert check_encoder(GoodEnsemble(), IMAGES, TEXTS)["text"]
 
 
@@ -157,3 +159,28 @@ def test_optional_encode_text_is_checked_when_present() -> None:
 def test_broken_text_side_fails_with_a_clear_message(cls: type, message: str) -> None:
     with pytest.raises(AssertionError, match=message):
         check_encoder(cls(), IMAGES, TEXTS)
+
+
+class SharedFeatures(TinyModule):
+    """The shared-feature methods, consistent with encode_gallery / encode_query."""
+
+    def encode_image_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.proj(images))
+
+    def gallery_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(features, dim=1)
+
+    def query_from_features(self, features: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        shift = torch.tensor([[len(t)] for t in texts], dtype=torch.float32)
+        return torch.nn.functional.normalize(features + shift, dim=1)
+
+
+class SharedFeaturesIgnoringText(SharedFeatures):
+    def query_from_features(self, features: torch.Tensor, texts: list[str]) -> torch.Tensor:
+        return torch.nn.functional.normalize(features, dim=1)
+
+
+def test_shared_feature_methods_must_reproduce_the_protocol_methods() -> None:
+    assert check_encoder(SharedFeatures(), IMAGES, TEXTS)["shared_features"]
+    with pytest.raises(AssertionError, match=r"query_from_features.*differs from encode_query"):
+        check_encoder(SharedFeaturesIgnoringText(), IMAGES, TEXTS)

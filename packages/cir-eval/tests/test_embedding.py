@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from cir_eval.embedding import Embedder
@@ -29,6 +30,35 @@ def test_duplicates_encoded_once_and_cache_hits(tmp_path: Path, color_encoder, e
     other = encoder_cls()
     Embedder(other, "cosine", cache_dir=tmp_path / "cache", model_id="m2", progress=False).embed(refs, pairs)
     assert other.gallery_images == 2
+
+
+def test_shared_features_run_the_tower_once_per_image_with_the_same_embeddings(  # type: ignore[no-untyped-def]
+    tmp_path: Path, make_image, encoder_cls, shared_encoder_cls
+) -> None:
+    for name, color in (("a.png", (255, 0, 0)), ("b.png", (0, 0, 255)), ("c.png", (0, 255, 0))):
+        make_image(tmp_path / name, color)
+    refs = {n: file_image(tmp_path, n, "test") for n in ("a.png", "b.png", "c.png")}
+    gallery = [refs["a.png"], refs["b.png"]]
+    # a.png is both a gallery image and a reference (twice); c.png is a reference only
+    pairs = [(refs["a.png"], "to blue"), (refs["a.png"], "to green"), (refs["c.png"], "to red")]
+    shifts = {"to blue": (0.0, 0.0, 3.0), "to green": (0.0, 3.0, 0.0), "to red": (3.0, 0.0, 0.0)}
+    shared, plain = shared_encoder_cls(shifts), encoder_cls(shifts)
+    out = Embedder(shared, "cosine", progress=False).embed(gallery, pairs)
+    expected = Embedder(plain, "cosine", progress=False).embed(gallery, pairs)
+    assert shared.feature_images == 3 and shared.gallery_images == 0  # a, b, c once each; no encode_gallery
+    assert plain.gallery_images == 2  # the plain path: encode_gallery on a and b, encode_query on each pair
+    assert torch.allclose(out.gallery, expected.gallery) and torch.allclose(out.queries, expected.queries)
+    red_to_blue = torch.nn.functional.normalize(torch.tensor([1.0, 0.0, 3.0]), dim=0)  # (1, 0, 0) + (0, 0, 3)
+    assert torch.allclose(out.queries[out.query_index[0]], red_to_blue)
+
+
+def test_a_partial_set_of_shared_feature_methods_is_refused(encoder_cls) -> None:  # type: ignore[no-untyped-def]
+    class Half(encoder_cls):  # type: ignore[misc,valid-type]
+        def encode_image_features(self, images: object) -> torch.Tensor:
+            return torch.zeros(1, 3)
+
+    with pytest.raises(TypeError, match="query_from_features"):
+        Embedder(Half(), "cosine", progress=False)
 
 
 def test_import_pulls_no_model_packages() -> None:

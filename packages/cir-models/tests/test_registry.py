@@ -16,6 +16,7 @@ from cir_models.condvit import LRVSF_CATEGORIES
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 # valid for every encoder: CondViT's categories are text too, and "" means "no condition"
 TEXTS = [LRVSF_CATEGORIES[0], LRVSF_CATEGORIES[7], ""]
+SHARED_FEATURE_ENCODERS = {"image_only", "text_only", "image_plus_text", "combiner"}
 
 
 @pytest.mark.parametrize("name", list_encoders())
@@ -26,6 +27,8 @@ def test_every_encoder_passes_conformance(name, images):
     assert not encoder.training
     report = check_encoder(encoder, images, TEXTS)
     assert report["dim"] > 0
+    # GeneCIS's encoders start both embeddings from the image features: cir-eval shares them
+    assert report["shared_features"] == (name in SHARED_FEATURE_ENCODERS)
 
 
 @pytest.mark.gpu

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cir_train import TrainConfig, load_config
+from cir_train import DistributedEnv, TrainConfig, load_config
 from cir_train.config import ConfigError
 from cir_train.recipes import get_recipe
 from cir_trainer.cache import cache_root
@@ -79,7 +79,10 @@ def _config(recipe: str, settings: list[str], overrides: list[str], out: Path, p
 
 
 def run_default(overrides: list[str], progress: bool = True) -> dict[str, dict[str, float]]:
-    """Run the whole default chain; prints and returns the GeneCIS R@1 table ``{model: {task: R@1}}``."""
+    """Run the whole default chain; prints and returns the GeneCIS R@1 table ``{model: {task: R@1}}``.
+
+    Under a launcher every rank trains; rank 0 alone evaluates (other ranks return an empty table).
+    """
     staged, out = _split(overrides)
     cache = cache_root()
     world_spec: WorldSpec = _spec(WorldSpec, staged["world"], "world")
@@ -104,6 +107,8 @@ def run_default(overrides: list[str], progress: bool = True) -> dict[str, dict[s
     print(f"[4/5] Combiner trained with the CLIP backbone -> {combiner.run_dir}")
     train_recipe(combiner)
 
+    if not DistributedEnv.from_environ().is_main:  # under a launcher, rank 0 alone evaluates and prints
+        return {}
     print(f"[5/5] GeneCIS (synthetic export) with cir-eval -> {out / 'results'}")
     common = {"model": clip.model.model, "pretrained": str(backbone)}
     models: dict[str, dict[str, Any]] = {name: {"name": name, **common} for name in BASELINES}

@@ -1,4 +1,4 @@
-"""Train one recipe: build its config and parts, run ``cir_train.Trainer`` (resuming), export the weights."""
+"""Train one recipe: build each of its runs' parts, run ``cir_train.Trainer`` (resuming), export the weights."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from cir_trainer.cache import settings_digest
 __all__ = ["config_digest", "export_weights", "train_recipe"]
 
 # Trained-module prefix -> exported file: what cir_models loads as a backbone (pretrained=) or a head (head_path=).
-EXPORTS = {"backbone.clip.": "backbone.safetensors", "head.": "head.safetensors"}
+# CondViT and the universal embedding keep their encoder under ``encoder.``.
+EXPORTS = {"backbone.clip.": "backbone.safetensors", "head.": "head.safetensors",
+           "encoder.backbone.clip.": "backbone.safetensors", "encoder.head.": "head.safetensors"}
+# Head parts only the training loss uses (UnED's per-domain classifiers): not exported for evaluation.
+TRAINING_ONLY = ("classifiers.",)
 
 
 def config_digest(config: TrainConfig) -> str:
@@ -27,16 +31,22 @@ def config_digest(config: TrainConfig) -> str:
 
 
 def train_recipe(config: TrainConfig) -> Path:
-    """Train ``config.recipe`` in ``config.run_dir`` (continuing its latest checkpoint); returns the final one."""
-    parts = get_recipe(config.recipe).build(config)
-    trainer = Trainer(config, parts.module, parts.dataset, collate_fn=parts.collate_fn)
-    try:
-        trainer.train()
-    finally:
-        trainer.close()
-    final = find_latest_checkpoint(Path(config.run_dir) / "checkpoints")
-    if final is None:
-        raise RuntimeError(f"{config.run_dir}: training ended without a checkpoint (checkpoint.save_final=false?)")
+    """Train ``config.recipe`` in ``config.run_dir``, phase after phase (each continuing its latest checkpoint).
+
+    Returns the final checkpoint of the last phase, whose weights are exported into ``config.run_dir``.
+    """
+    final = None
+    for run in get_recipe(config.recipe).runs(config):
+        parts = get_recipe(run.recipe).build(run)
+        trainer = Trainer(run, parts.module, parts.dataset, collate_fn=parts.collate_fn)
+        try:
+            trainer.train()
+        finally:
+            trainer.close()
+        final = find_latest_checkpoint(Path(run.run_dir) / "checkpoints")
+        if final is None:
+            raise RuntimeError(f"{run.run_dir}: training ended without a checkpoint (checkpoint.save_final=false?)")
+    assert final is not None  # a recipe has at least one run
     export_weights(final, Path(config.run_dir))
     return final
 
@@ -48,6 +58,7 @@ def export_weights(checkpoint: Path, out_dir: Path) -> list[Path]:
     written = []
     for prefix, name in EXPORTS.items():
         part = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        part = {k: v for k, v in part.items() if not k.startswith(TRAINING_ONLY)}
         if part:
             written.append(save_state_dict(part, out_dir / name))
     return written

@@ -1,4 +1,7 @@
-"""The synthetic world of the default run: training shards and a GeneCIS export, generated once and cached."""
+"""The synthetic world: training shards and a GeneCIS export (the default run), and the exports recipes train on.
+
+Everything is generated once and cached under a hash of its settings.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 from cir_data.synth import GENERATOR_VERSION, ExportSettings, WorldConfig, iter_items, run_export, write_shards
 from cir_trainer.cache import stage_folder
 
-__all__ = ["WorldSpec", "ensure_world"]
+__all__ = ["RECIPE_EXPORTS", "WorldSpec", "ensure_export", "ensure_world"]
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,21 @@ def ensure_world(cache: Path, spec: WorldSpec, progress: bool = True) -> Path:
         run_export("genecis", export)
 
     return stage_folder(cache / "synth", "world", settings, build)
+
+
+# Recipe -> the synthetic benchmark export it trains on when ``data.root`` is empty (the others: the world's shards).
+RECIPE_EXPORTS = {"condvit": "lrvsf", "universal": "uned"}
+# Products (LRVS-F) or the class budget (UnED) of those exports: enough for the tiny recipes' few hundred samples.
+RECIPE_EXPORT_QUERIES = 100
+
+
+def ensure_export(cache: Path, name: str, spec: WorldSpec, progress: bool = True) -> Path:
+    """The cached synthetic export ``name`` (``lrvsf``, ``uned``, ...) on the world's seed and image size."""
+    settings = {"export": name, "seed": spec.seed, "size": spec.size, "queries": RECIPE_EXPORT_QUERIES,
+                "generator": GENERATOR_VERSION}
+
+    def build(out: Path) -> None:
+        run_export(name, ExportSettings(out, seed=spec.seed, size=spec.size, processes=spec.processes,
+                                        progress=progress, queries=RECIPE_EXPORT_QUERIES))
+
+    return stage_folder(cache / "synth", name, settings, build) / name

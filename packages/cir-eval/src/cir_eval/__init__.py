@@ -8,7 +8,7 @@ from cir_eval.conformance import check_encoder
 from cir_eval.encoders import ENTRY_POINT_GROUP, list_encoders, load_encoder
 from cir_eval.errors import AnnotationError, BenchmarkDataError
 from cir_eval.evaluate import evaluate, run_benchmark
-from cir_eval.protocol import Encoder, TextEncoder
+from cir_eval.protocol import Encoder, SharedFeatureEncoder, TextEncoder
 from cir_eval.registry import BenchmarkInfo, TaskResult, get_benchmark, list_benchmarks, register_benchmark
 
 # static on purpose (no importlib.metadata at import); a test checks it against the installed distribution
@@ -20,6 +20,7 @@ __all__ = [
     "BenchmarkDataError",
     "BenchmarkInfo",
     "Encoder",
+    "SharedFeatureEncoder",
     "TaskResult",
     "TextEncoder",
     "__version__",

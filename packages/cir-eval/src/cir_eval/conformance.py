@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from cir_eval.protocol import SIMILARITY_NAMES, describe_similarity, encoder_input
+from cir_eval.protocol import SIMILARITY_NAMES, describe_similarity, encoder_input, shares_image_features
 
 __all__ = ["check_encoder"]
 
@@ -95,6 +95,24 @@ def _check_text(encoder: Any, texts: Sequence[str], gallery: torch.Tensor) -> No
         assert torch.isfinite(out).all(), "ensemble_text returned non-finite values"
 
 
+def _check_shared_features(
+    encoder: Any, images: Sequence[Any], texts: Sequence[str], gallery: torch.Tensor, queries: torch.Tensor
+) -> None:
+    """The optional shared-feature methods must give what ``encode_gallery`` / ``encode_query`` give."""
+    features = encoder.encode_image_features(encoder_input(encoder, images))
+    assert isinstance(features, torch.Tensor) and features.shape[0] == len(images), (
+        f"encode_image_features must return a tensor with one row per image ({len(images)})"
+    )
+    via_gallery = _check_matrix("gallery_from_features", encoder.gallery_from_features(features), len(images))
+    via_query = _check_matrix("query_from_features", encoder.query_from_features(features, list(texts)), len(texts))
+    assert torch.allclose(via_gallery, gallery, atol=_BATCH_ATOL), (
+        "gallery_from_features(encode_image_features(images)) differs from encode_gallery(images)"
+    )
+    assert torch.allclose(via_query, queries, atol=_BATCH_ATOL), (
+        "query_from_features(encode_image_features(images), texts) differs from encode_query(images, texts)"
+    )
+
+
 def check_encoder(encoder: Any, images: Sequence[Any], texts: Sequence[str]) -> dict[str, Any]:
     """Assert that ``encoder`` follows the protocol on these inputs; return ``{"dim", "similarity", "text"}``.
 
@@ -104,8 +122,9 @@ def check_encoder(encoder: Any, images: Sequence[Any], texts: Sequence[str]) -> 
     the rest of the batch; rows are unit-norm when the similarity is cosine; a declared similarity
     callable returns finite [Q, G] scores. The optional ``encode_text`` (zero-shot benchmarks) gets
     the same checks on ``texts`` when present, and ``ensemble_text`` must map [P, D] to [D];
-    ``"text"`` in the result says whether ``encode_text`` exists. Raises ``AssertionError`` naming
-    the broken rule.
+    ``"text"`` in the result says whether ``encode_text`` exists. The optional shared-feature methods
+    (``"shared_features"`` in the result) must reproduce ``encode_gallery`` and ``encode_query``.
+    Raises ``AssertionError`` naming the broken rule.
     """
     if len(images) < 2:
         raise ValueError("check_encoder needs at least 2 images")
@@ -140,7 +159,10 @@ def check_encoder(encoder: Any, images: Sequence[Any], texts: Sequence[str]) -> 
             has_text = callable(getattr(encoder, "encode_text", None))
             if has_text:
                 _check_text(encoder, texts, gallery)
+            shared = shares_image_features(encoder)
+            if shared:
+                _check_shared_features(encoder, images, texts, gallery, queries)
     finally:
         if was_training:
             encoder.train()
-    return {"dim": int(gallery.shape[1]), "similarity": similarity, "text": has_text}
+    return {"dim": int(gallery.shape[1]), "similarity": similarity, "text": has_text, "shared_features": shared}

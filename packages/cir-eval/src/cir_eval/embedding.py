@@ -3,7 +3,8 @@
 A benchmark hands over the gallery images and the (image, text) query pairs it needs; this module
 de-duplicates them by key (GeneCIS galleries share images, CIRR references repeat), decodes the
 missing ones in a thread pool one batch ahead of the encoder, and feeds both ``encode_gallery`` and
-``encode_query`` from the same decoded batch. Results live in an in-memory store for the whole run
+``encode_query`` from the same decoded batch (an encoder with the shared-feature methods runs its
+image tower once per image for both, see :mod:`cir_eval.protocol`). Results live in an in-memory store for the whole run
 (so tasks share them) and, when a cache directory and a model identity are given, on disk as
 shards keyed by model identity + image fingerprint (path, transform, size, mtime) + text.
 """
@@ -23,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from cir_eval.images import ImageRef
-from cir_eval.protocol import Similarity, prepare_embeddings
+from cir_eval.protocol import Similarity, prepare_embeddings, shares_image_features
 
 __all__ = ["Embedded", "Embedder", "EmbeddingStore"]
 
@@ -128,6 +129,7 @@ class Embedder:
         disk = Path(cache_dir) / _safe_name(model_id) if cache_dir is not None and model_id else None
         self.store = EmbeddingStore(disk)
         self.preprocess = getattr(encoder, "preprocess", None)
+        self.shared_features = shares_image_features(encoder)
 
     def embed(self, gallery: Sequence[ImageRef], queries: Sequence[tuple[ImageRef, str]]) -> Embedded:
         """Return prepared embeddings for ``gallery`` images and ``queries`` pairs (see :class:`Embedded`)."""
@@ -205,15 +207,28 @@ class Embedder:
         todo_pairs: dict[str, list[tuple[str, str]]],
     ) -> None:
         g_pos = [i for i, ref in enumerate(chunk) if "g|" + fingerprints[ref.key] in todo_gallery]
+        pairs = [(i, key, text) for i, ref in enumerate(chunk) for key, text in todo_pairs.pop(ref.key, [])]
+        computed: torch.Tensor | None = None
+        row: dict[int, int] = {}
+        if self.shared_features:  # one tower pass over the images the gallery or a query needs
+            wanted = sorted({*g_pos, *(i for i, _, _ in pairs)})
+            computed = self.encoder.encode_image_features(self._inputs([decoded[i] for i in wanted]))
+            row = {i: r for r, i in enumerate(wanted)}
         if g_pos:
-            out = self.encoder.encode_gallery(self._inputs([decoded[i] for i in g_pos]))
+            if computed is not None:
+                out = self.encoder.gallery_from_features(computed[[row[i] for i in g_pos]])
+            else:
+                out = self.encoder.encode_gallery(self._inputs([decoded[i] for i in g_pos]))
             keys = ["g|" + fingerprints[chunk[i].key] for i in g_pos]
             self.store.add(keys, prepare_embeddings(out, self.similarity).cpu())
             todo_gallery.difference_update(keys)
-        pairs = [(i, key, text) for i, ref in enumerate(chunk) for key, text in todo_pairs.pop(ref.key, [])]
         for start in range(0, len(pairs), self.batch_size):
             part = pairs[start : start + self.batch_size]
-            out = self.encoder.encode_query(self._inputs([decoded[i] for i, _, _ in part]), [t for _, _, t in part])
+            texts = [t for _, _, t in part]
+            if computed is not None:
+                out = self.encoder.query_from_features(computed[[row[i] for i, _, _ in part]], texts)
+            else:
+                out = self.encoder.encode_query(self._inputs([decoded[i] for i, _, _ in part]), texts)
             self.store.add([key for _, key, _ in part], prepare_embeddings(out, self.similarity).cpu())
 
 

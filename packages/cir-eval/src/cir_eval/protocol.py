@@ -27,6 +27,16 @@ Two optional methods serve the zero-shot benchmarks (image classification, image
   (normalise, average, normalise) and averages for ``"dot"``; a model with a callable similarity
   must define it when a class has several prompts (MERU averages in the tangent space at the
   origin before lifting, so it maps the points back with log0, averages, and lifts with exp0).
+
+Three optional methods, offered together, let cir-eval run the image tower once per unique image
+even when that image is also a reference (GeneCIS galleries hold other templates' references):
+
+- ``encode_image_features(images) -> Tensor[N, F]``: the per-image work both embeddings start from;
+- ``gallery_from_features(features[N, F]) -> Tensor[N, D]``: equal to ``encode_gallery(images)``;
+- ``query_from_features(features[N, F], texts) -> Tensor[N, D]``: equal to ``encode_query(images, texts)``.
+
+Without them each query pair runs ``encode_query`` on its image again. :func:`check_encoder` checks
+the two equalities when the methods are present.
 """
 
 from __future__ import annotations
@@ -56,6 +66,29 @@ class TextEncoder(Encoder, Protocol):
     """An encoder that also embeds plain texts (needed by the zero-shot benchmarks)."""
 
     def encode_text(self, texts: Sequence[str]) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class SharedFeatureEncoder(Encoder, Protocol):
+    """An encoder whose gallery and query embeddings start from the same per-image features."""
+
+    def encode_image_features(self, images: Sequence[Any] | torch.Tensor) -> torch.Tensor: ...
+
+    def gallery_from_features(self, features: torch.Tensor) -> torch.Tensor: ...
+
+    def query_from_features(self, features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor: ...
+
+
+SHARED_FEATURE_METHODS = ("encode_image_features", "gallery_from_features", "query_from_features")
+
+
+def shares_image_features(encoder: object) -> bool:
+    """Whether ``encoder`` offers all three shared-feature methods (a partial set is an error)."""
+    present = [name for name in SHARED_FEATURE_METHODS if callable(getattr(encoder, name, None))]
+    if present and len(present) < len(SHARED_FEATURE_METHODS):
+        missing = [name for name in SHARED_FEATURE_METHODS if name not in present]
+        raise TypeError(f"encoder defines {present} but not {missing}: the shared-feature methods come together")
+    return bool(present)
 
 
 def get_similarity(encoder: object) -> Similarity:

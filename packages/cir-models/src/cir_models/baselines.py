@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cir_models.backbone import Backbone
-from cir_models.encoder import ConditionalEncoder
+from cir_models.encoder import SharedImageFeatures
 from cir_models.registry import register_encoder
 
 __all__ = ["FeatureCombination", "ImageOnly", "ImagePlusText", "TextOnly"]
@@ -24,18 +24,15 @@ __all__ = ["FeatureCombination", "ImageOnly", "ImagePlusText", "TextOnly"]
 GENECIS_IMAGE_WEIGHT = 0.5  # --feature_comb_average (specs/genecis.md §4)
 
 
-class FeatureCombination(ConditionalEncoder):
+class FeatureCombination(SharedImageFeatures):
     """Query = ``combine(raw image features, raw text features)``; gallery = normalised image features."""
 
     def combine(self, image_features: torch.Tensor, text_features: torch.Tensor) -> torch.Tensor:
         """The normalised query from raw backbone features (both ``[N, D]``)."""
         raise NotImplementedError
 
-    def gallery_features(self, images: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.backbone.encode_image(images), dim=-1)
-
-    def query_features(self, images: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-        return self.combine(self.backbone.encode_image(images), self.backbone.encode_text(texts))
+    def compose(self, image_features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        return self.combine(image_features, self.backbone.encode_text(texts))
 
 
 class ImageOnly(FeatureCombination):
@@ -44,8 +41,8 @@ class ImageOnly(FeatureCombination):
     def combine(self, image_features: torch.Tensor, text_features: torch.Tensor) -> torch.Tensor:
         return F.normalize(image_features, dim=-1)
 
-    def query_features(self, images: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-        return F.normalize(self.backbone.encode_image(images), dim=-1)
+    def compose(self, image_features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        return F.normalize(image_features, dim=-1)  # no text tower: the condition is ignored
 
 
 class TextOnly(FeatureCombination):
@@ -55,7 +52,7 @@ class TextOnly(FeatureCombination):
         return F.normalize(text_features, dim=-1)
 
     def query_features(self, images: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-        return F.normalize(self.backbone.encode_text(texts), dim=-1)
+        return F.normalize(self.backbone.encode_text(texts), dim=-1)  # no image tower: the image is ignored
 
 
 class ImagePlusText(FeatureCombination):

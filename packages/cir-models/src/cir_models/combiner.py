@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cir_models.backbone import Backbone
-from cir_models.encoder import ConditionalEncoder
+from cir_models.encoder import SharedImageFeatures
 from cir_models.registry import register_encoder
 
 __all__ = ["Combiner", "CombinerEncoder"]
@@ -71,7 +71,7 @@ class Combiner(nn.Module):
         return F.normalize(out, dim=1)
 
 
-class CombinerEncoder(ConditionalEncoder):
+class CombinerEncoder(SharedImageFeatures):
     """Backbone + :class:`Combiner`; gallery = normalised backbone image embeddings."""
 
     head: Combiner
@@ -80,11 +80,8 @@ class CombinerEncoder(ConditionalEncoder):
         super().__init__(backbone)
         self.head = Combiner(backbone.embed_dim, **head_options)
 
-    def gallery_features(self, images: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.backbone.encode_image(images), dim=-1)
-
-    def query_features(self, images: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
-        return self.head(self.backbone.encode_image(images), self.backbone.encode_text(texts))
+    def compose(self, image_features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        return self.head(image_features, self.backbone.encode_text(texts))
 
 
 @register_encoder("combiner")

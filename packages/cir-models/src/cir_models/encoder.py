@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cir_models.backbone import Backbone
 from cir_models.checkpoint import load_state_dict, strip_prefix
 from cir_models.transforms import ImageTransforms
 
-__all__ = ["ConditionalEncoder"]
+__all__ = ["ConditionalEncoder", "SharedImageFeatures"]
 
 
 class ConditionalEncoder(nn.Module):
@@ -67,3 +68,39 @@ class ConditionalEncoder(nn.Module):
             self.head.load_state_dict(state, strict=True)
         except RuntimeError as err:
             raise ValueError(f"{path}: weights do not fit the {type(self).__name__} head: {err}") from None
+
+
+class SharedImageFeatures(ConditionalEncoder):
+    """An encoder whose gallery embedding and query both start from the backbone's image features.
+
+    The gallery embedding is the normalised image feature; a subclass defines ``compose(image_features,
+    texts)``. It offers cir-eval's optional shared-feature methods, so an evaluation runs the image
+    tower once per image even where that image is a reference too.
+    """
+
+    def compose(self, image_features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """Query embeddings ``[N, D]`` from raw image features ``[N, F]`` and their conditions."""
+        raise NotImplementedError
+
+    def gallery_features(self, images: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.backbone.encode_image(images), dim=-1)
+
+    def query_features(self, images: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        return self.compose(self.backbone.encode_image(images), texts)
+
+    @torch.no_grad()
+    def encode_image_features(self, images: Sequence[Any] | torch.Tensor) -> torch.Tensor:
+        """Protocol (shared features): the raw backbone image features ``[N, F]``."""
+        return self.backbone.encode_image(self.backbone.prepare_images(images, self.preprocess))
+
+    @torch.no_grad()
+    def gallery_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Protocol (shared features): what :meth:`encode_gallery` gives for the images of ``features``."""
+        return F.normalize(features, dim=-1)
+
+    @torch.no_grad()
+    def query_from_features(self, features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """Protocol (shared features): what :meth:`encode_query` gives for the images of ``features``."""
+        if len(texts) != len(features):
+            raise ValueError(f"query_from_features needs one text per row, got {len(texts)} for {len(features)}")
+        return self.compose(features, list(texts))

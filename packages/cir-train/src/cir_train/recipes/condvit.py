@@ -168,10 +168,10 @@ _SCALES: dict[str, list[str]] = {
 }
 
 
-@register_recipe("condvit", build_condvit)
+@register_recipe("condvit", build_condvit, phases=condvit_phases)
 def condvit(scale: Scale = "tiny") -> TrainConfig:
     """The whole CondViT run at ``scale`` (``tiny``: cir-tiny on the synthetic LRVS-F; ``full``: B/32, 2 GPUs).
 
-    Split it with :func:`condvit_phases` for the faithful warm-up + main training.
+    Trained as the two runs of :func:`condvit_phases` (``Recipe.runs``), the faithful warm-up + main training.
     """
     return load_config(overrides=[*_COMMON, *_SCALES[scale]])

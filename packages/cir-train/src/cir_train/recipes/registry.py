@@ -1,4 +1,4 @@
-"""The recipe registry: name -> (config function, parts builder)."""
+"""The recipe registry: name -> (config function, parts builder, optional phase splitter)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from torch import nn
 
 from cir_train.config import TrainConfig
 
-__all__ = ["Recipe", "Scale", "TrainParts", "get_recipe", "list_recipes", "register_recipe"]
+__all__ = ["PhaseSplitter", "Recipe", "Scale", "TrainParts", "get_recipe", "list_recipes", "register_recipe"]
 
 Scale = Literal["tiny", "full"]
 
@@ -25,27 +25,43 @@ class TrainParts:
     collate_fn: Callable[[list[Any]], Any] | None = None
 
 
+PhaseSplitter = Callable[[TrainConfig], tuple[TrainConfig, ...]]
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """A registered recipe: ``config(scale)`` and ``build(config)``."""
+    """A registered recipe: ``config(scale)``, ``build(config)`` and, for multi-phase recipes, ``phases``."""
 
     name: str
     config: Callable[[Scale], TrainConfig]
     build: Callable[[TrainConfig], TrainParts]
+    phases: PhaseSplitter | None = None
+
+    def runs(self, config: TrainConfig) -> tuple[TrainConfig, ...]:
+        """The training runs of a whole-run ``config``, in order: its phases, or the config itself.
+
+        A config that already names its phase (``model.options.phase``) is one run of its own.
+        """
+        if self.phases is None or "phase" in config.model.options:
+            return (config,)
+        return self.phases(config)
 
 
 _RECIPES: dict[str, Recipe] = {}
 
 
 def register_recipe(
-    name: str, build: Callable[[TrainConfig], TrainParts]
+    name: str, build: Callable[[TrainConfig], TrainParts], phases: PhaseSplitter | None = None
 ) -> Callable[[Callable[[Scale], TrainConfig]], Callable[[Scale], TrainConfig]]:
-    """Register the decorated config function under ``name`` with its parts builder; names are unique."""
+    """Register the decorated config function under ``name`` with its parts builder (and phase splitter).
+
+    Names are unique.
+    """
 
     def decorate(config: Callable[[Scale], TrainConfig]) -> Callable[[Scale], TrainConfig]:
         if name in _RECIPES:
             raise ValueError(f"recipe {name!r} is already registered")
-        _RECIPES[name] = Recipe(name, config, build)
+        _RECIPES[name] = Recipe(name, config, build, phases)
         return config
 
     return decorate

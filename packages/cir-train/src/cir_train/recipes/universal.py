@@ -282,10 +282,10 @@ _SCALES: dict[str, list[str]] = {
 }
 
 
-@register_recipe("universal", build_universal)
+@register_recipe("universal", build_universal, phases=universal_phases)
 def universal(scale: Scale = "tiny") -> TrainConfig:
     """The whole UnED baseline run at ``scale`` (``tiny``: cir-tiny on the synthetic UnED; ``full``: B/16).
 
-    Split it with :func:`universal_phases` for the faithful frozen-backbone start.
+    Trained as the two runs of :func:`universal_phases` (``Recipe.runs``), the faithful frozen-backbone start.
     """
     return load_config(overrides=[*_COMMON, *_SCALES[scale]])
