@@ -7,14 +7,27 @@ from typing import Any
 
 import torch
 
-from cir_eval import run_benchmark
+from cir_eval import TaskResult, run_benchmark
 from cir_eval.results import write_result
 from cir_models import create_encoder
 
-__all__ = ["BASELINES", "GENECIS_TASKS", "evaluate_genecis", "format_table"]
+__all__ = ["BASELINES", "GENECIS_TASKS", "evaluate_genecis", "evaluate_model", "format_table"]
 
 BASELINES = ("image_only", "text_only", "image_plus_text")
 GENECIS_TASKS = ("focus_attribute", "change_attribute", "focus_object", "change_object")
+
+
+def evaluate_model(
+    benchmark: str, name: str, kwargs: dict[str, Any], root: Path, out_dir: Path, progress: bool = True
+) -> dict[str, TaskResult]:
+    """Evaluate the encoder ``create_encoder(**kwargs)`` on ``benchmark``; writes one result JSON per task."""
+    torch.manual_seed(0)
+    encoder, _ = create_encoder(**kwargs)
+    results = run_benchmark(benchmark, encoder, root, batch_size=256, num_workers=2, progress=progress)
+    options = {k: str(v) for k, v in kwargs.items()}
+    for task, result in results.items():
+        write_result(out_dir, benchmark, task, name, result, encoder=kwargs["name"], options=options)
+    return results
 
 
 def evaluate_genecis(
@@ -23,12 +36,7 @@ def evaluate_genecis(
     """R@1 per task and average for each ``name -> create_encoder kwargs``; writes one result JSON per task."""
     table = {}
     for name, kwargs in models.items():
-        torch.manual_seed(0)
-        encoder, _ = create_encoder(**kwargs)
-        results = run_benchmark("genecis", encoder, root, batch_size=256, num_workers=2, progress=progress)
-        options = {k: str(v) for k, v in kwargs.items()}
-        for task, result in results.items():
-            write_result(out_dir, "genecis", task, name, result, encoder=kwargs["name"], options=options)
+        results = evaluate_model("genecis", name, kwargs, root, out_dir, progress)
         table[name] = {task: results[task].metrics["recall@1"] for task in (*GENECIS_TASKS, "average")}
     return table
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cir_eval import run_benchmark
-from cir_eval.results import write_result
-from cir_models import create_encoder
 from cir_train import DistributedEnv, TrainConfig, load_config
 from cir_train.recipes import get_recipe
 from cir_trainer.cache import cache_root
-from cir_trainer.evaluation import BASELINES, evaluate_genecis, format_table
+from cir_trainer.evaluation import BASELINES, evaluate_genecis, evaluate_model, format_table
 from cir_trainer.training import config_digest, train_recipe
 from cir_trainer.triplets import MiningSpec, ensure_triplets
 from cir_trainer.world import RECIPE_EXPORTS, WorldSpec, ensure_export, ensure_world
@@ -93,11 +90,8 @@ def _evaluate_export(config: TrainConfig, run_dir: Path, progress: bool) -> None
     kwargs: dict[str, Any] = {"name": config.model.encoder, "model": config.model.model,
                               "pretrained": str(run_dir / "backbone.safetensors"),
                               "head_path": str(run_dir / "head.safetensors"), **options}
-    encoder, _ = create_encoder(**kwargs)
-    results = run_benchmark(benchmark, encoder, root, batch_size=256, num_workers=2, progress=progress)
+    results = evaluate_model(benchmark, config.recipe, kwargs, root, run_dir / "results", progress)
     print(f"{benchmark} (synthetic export) with cir-eval -> {run_dir / 'results'}")
     for task, result in results.items():
-        write_result(run_dir / "results", benchmark, task, config.recipe, result, encoder=kwargs["name"],
-                     options={k: str(v) for k, v in kwargs.items()})
         metrics = ", ".join(f"{key} {value:.1f}" for key, value in result.metrics.items() if "@" in key)
         print(f"  {task}: {metrics}")
